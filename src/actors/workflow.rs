@@ -1,0 +1,195 @@
+//! One actor per workflow: keeps the parsed definition current, runs executions concurrently
+//! up to `[engine] workflow_concurrency`, and supervises each run (a panic fails that execution
+//! and nothing else).
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::sync::{Semaphore, mpsc};
+
+use super::{Engine, Job, StoreCheckpoint};
+use crate::engine::runner::{self, Checkpoint, RunResult};
+use crate::engine::spec::{StepSpec, parse_step};
+use crate::model::ExecutionStatus;
+
+pub(super) enum WorkflowMsg {
+    Run(Job),
+    /// The workflow was updated, paused or deleted: read it again from the catalog.
+    Reload,
+}
+
+/// The definition executions run against.
+#[derive(Clone)]
+struct Definition {
+    steps: Result<Arc<Vec<StepSpec>>, String>,
+}
+
+fn load(workflow_id: &str, engine: &Engine) -> Definition {
+    let Some(wf) = engine.shared.catalog.workflow(workflow_id) else {
+        return Definition {
+            steps: Err("the workflow was deleted".into()),
+        };
+    };
+    let renderer = &engine.shared.deps.renderer;
+    let steps: Result<Vec<StepSpec>, String> = wf
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| parse_step(i, a, renderer).map_err(|e| e.message))
+        .collect();
+    Definition {
+        steps: steps.map(Arc::new),
+    }
+}
+
+pub(super) fn spawn(workflow_id: String, engine: Engine) -> mpsc::UnboundedSender<WorkflowMsg> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    engine.shared.runtime.spawn(run(workflow_id, rx, engine.clone()));
+    tx
+}
+
+async fn run(workflow_id: String, mut rx: mpsc::UnboundedReceiver<WorkflowMsg>, engine: Engine) {
+    let permits = Arc::new(Semaphore::new(engine.shared.concurrency));
+    let mut definition = load(&workflow_id, &engine);
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            WorkflowMsg::Run(job) => {
+                let permits = permits.clone();
+                let definition = definition.clone();
+                let engine2 = engine.clone();
+                engine.shared.runtime.spawn(async move {
+                    let Ok(_permit) = permits.acquire_owned().await else {
+                        return;
+                    };
+                    execute(job, definition, engine2).await;
+                });
+            }
+            WorkflowMsg::Reload => definition = load(&workflow_id, &engine),
+        }
+    }
+}
+
+/// Counts an execution as running for as long as it lives.
+struct Running<'a>(&'a Engine);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.shared.running.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+async fn execute(job: Job, definition: Definition, engine: Engine) {
+    let shared = &engine.shared;
+    if shared.stopping.load(Ordering::Acquire) {
+        // Shutting down: leave it stored; it resumes on the next start.
+        return;
+    }
+    shared.running.fetch_add(1, Ordering::AcqRel);
+    let _running = Running(&engine);
+    let Job { mut execution, slot } = job;
+    let checkpoint = StoreCheckpoint {
+        store: shared.store.clone(),
+    };
+
+    let steps = match &definition.steps {
+        Ok(steps) => steps.clone(),
+        Err(why) => {
+            let previous = execution.status;
+            runner::fail_now(&mut execution, why.clone());
+            finish(&checkpoint, &execution, previous).await;
+            return;
+        }
+    };
+    let secret = shared
+        .catalog
+        .account(&execution.account_id)
+        .map(|a| a.signing_secret.clone())
+        .unwrap_or_default();
+
+    let result = AssertUnwindSafe(runner::run(
+        &mut execution,
+        &steps,
+        &shared.deps,
+        &secret,
+        &checkpoint,
+    ))
+    .catch_unwind()
+    .await;
+
+    match result {
+        Ok(RunResult::Finished(status)) => {
+            record_finished(status, execution.duration_ms);
+            drop(slot);
+        }
+        Ok(RunResult::Suspended { until_ms }) => {
+            let wait = (until_ms - crate::timefmt::now_ms()).max(0) as u64;
+            let engine2 = engine.clone();
+            shared.runtime.spawn(async move {
+                tokio::time::sleep(Duration::from_millis(wait)).await;
+                engine2.submit(Job { execution, slot });
+            });
+        }
+        Ok(RunResult::NotPersisted(error)) => {
+            tracing::error!(execution_id = %execution.id, %error, "could not record progress; retrying from the stored state");
+            resubmit_from_store(&engine, execution.id.clone(), slot);
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(execution_id = %execution.id, panic = %message, "execution panicked; marking it failed");
+            let id = execution.id.clone();
+            let previous = match shared.store.read(move |s| s.execution(&id)).await {
+                Ok(Some(stored)) => stored.status,
+                _ => ExecutionStatus::Queued,
+            };
+            runner::fail_now(&mut execution, format!("internal error: the run panicked: {message}"));
+            finish(&checkpoint, &execution, previous).await;
+            drop(slot);
+        }
+    }
+}
+
+async fn finish(
+    checkpoint: &StoreCheckpoint,
+    execution: &crate::model::Execution,
+    previous: ExecutionStatus,
+) {
+    match checkpoint.save(execution, previous).await {
+        Ok(()) => record_finished(execution.status, execution.duration_ms),
+        Err(error) => {
+            tracing::error!(execution_id = %execution.id, %error, "could not record a failed execution");
+        }
+    }
+}
+
+fn record_finished(status: ExecutionStatus, duration_ms: Option<i64>) {
+    let label = status.as_str();
+    metrics::counter!("botcadence_engine_executions_total", "status" => label).increment(1);
+    if let Some(ms) = duration_ms {
+        metrics::histogram!("botcadence_engine_execution_duration_seconds", "status" => label)
+            .record(ms as f64 / 1000.0);
+    }
+}
+
+fn resubmit_from_store(engine: &Engine, id: String, slot: super::Slot) {
+    let engine2 = engine.clone();
+    engine.shared.runtime.spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let lookup = id.clone();
+        match engine2.shared.store.read(move |s| s.execution(&lookup)).await {
+            Ok(Some(execution)) if !execution.status.is_terminal() => {
+                engine2.submit(Job { execution, slot });
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(execution_id = %id, %error, "could not reload execution; it resumes on restart");
+            }
+        }
+    });
+}

@@ -1,0 +1,243 @@
+//! `POST /webhooks/{hook_id}`: the hot path. Answers 202 only after the event is durable
+//! (per `[storage] durability`), then hands it to the engine.
+//!
+//! Order of checks: hook exists → workflow active → body size → signature → JSON → quota →
+//! capacity → durable write (with the idempotency check inside the writer). Nothing is stored
+//! unless every check passed; nothing is acknowledged unless it was stored.
+
+use std::sync::atomic::Ordering;
+
+use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::error::{ApiError, payload_error, too_large};
+use crate::actors::Job;
+use crate::model::{
+    Execution, ExecutionStatus, ExecutionTrigger, HookVerify, StepRecord, StepStatus,
+    WorkflowStatus,
+};
+use crate::ratelimit::effective_limits;
+use crate::signature::{SIGNATURE_HEADER, verify_hex, verify_standard_webhook};
+use crate::store::{DedupeEntry, WriteOutcome};
+use crate::timefmt::{now_ms, now_us};
+
+/// Longest idempotency key remembered.
+const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+fn outcome(label: &'static str) {
+    metrics::counter!("botcadence_webhook_events_total", "outcome" => label).increment(1);
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    if let Some(len) = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok()) {
+        if len > limit {
+            return Err(too_large(limit));
+        }
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| payload_error(&e, limit))?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn check_signature(state: &AppState, req: &HttpRequest, secret: &str, body: &[u8]) -> Result<(), ApiError> {
+    if let Some(sig) = header(req, SIGNATURE_HEADER) {
+        return if verify_hex(secret, body, sig) {
+            Ok(())
+        } else {
+            Err(ApiError::SignatureInvalid(format!("The {SIGNATURE_HEADER} header does not match the body")))
+        };
+    }
+    if let (Some(id), Some(ts), Some(sig)) = (
+        header(req, "webhook-id"),
+        header(req, "webhook-timestamp"),
+        header(req, "webhook-signature"),
+    ) {
+        let tolerance = state.settings.webhooks.timestamp_tolerance_secs as i64;
+        let fresh = ts
+            .parse::<i64>()
+            .is_ok_and(|t| (now_ms() / 1000 - t).abs() <= tolerance);
+        if !fresh {
+            return Err(ApiError::SignatureInvalid(
+                "The webhook-timestamp header is missing, malformed or outside the tolerance".into(),
+            ));
+        }
+        return if verify_standard_webhook(secret, id, ts, body, sig) {
+            Ok(())
+        } else {
+            Err(ApiError::SignatureInvalid("The webhook-signature header does not match the body".into()))
+        };
+    }
+    Err(ApiError::SignatureInvalid(format!(
+        "This webhook requires a signature: send {SIGNATURE_HEADER} (hex HMAC-SHA256 of the body)"
+    )))
+}
+
+pub async fn ingest(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let result = accept(&state, &req, &path, payload).await;
+    if let Err(e) = &result {
+        outcome(match e {
+            ApiError::NotFound(_) => "not_found",
+            ApiError::Conflict { .. } => "inactive",
+            ApiError::PayloadTooLarge(_) => "too_large",
+            ApiError::SignatureInvalid(_) => "signature_invalid",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Unavailable { .. } => "overloaded",
+            _ => "invalid",
+        });
+    }
+    result
+}
+
+async fn accept(
+    state: &AppState,
+    req: &HttpRequest,
+    hook_id: &str,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let hook = state
+        .catalog
+        .hook(hook_id)
+        .ok_or_else(|| ApiError::not_found("Webhook"))?;
+    let workflow = state
+        .catalog
+        .workflow(&hook.workflow_id)
+        .ok_or_else(|| ApiError::not_found("Webhook"))?;
+    if workflow.status != WorkflowStatus::Active {
+        return Err(ApiError::Conflict {
+            code: "workflow_inactive",
+            message: format!("The workflow is {:?}; only active workflows accept events", workflow.status).to_lowercase(),
+        });
+    }
+    let body = read_body(req, payload, state.settings.webhooks.max_body_bytes).await?;
+    if hook.verify == HookVerify::HmacSha256 {
+        check_signature(state, req, &hook.secret, &body)?;
+    }
+    let input: Value = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}")))?;
+
+    if let Some(account) = state.catalog.account(&hook.account_id) {
+        let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
+        if let Err(wait) = state.limiter.check_ingest(&account.id, &limits, now_ms()) {
+            metrics::counter!("botcadence_ratelimit_rejections_total", "plan" => account.plan.as_str(), "kind" => "ingest")
+                .increment(1);
+            return Err(ApiError::RateLimited {
+                message: format!("Webhook quota of the {} plan exceeded", account.plan.as_str()),
+                retry_after: wait,
+            });
+        }
+    }
+    if state.draining.load(Ordering::Acquire) {
+        return Err(ApiError::Unavailable {
+            message: "The daemon is shutting down; retry shortly".into(),
+            retry_after: 5,
+        });
+    }
+    let received_us = now_us();
+    let slot = state
+        .engine
+        .admission()
+        .try_admit(received_us)
+        .ok_or_else(ApiError::busy)?;
+
+    let execution = Execution {
+        id: crate::ids::execution_id(received_us),
+        account_id: hook.account_id.clone(),
+        workflow_id: workflow.id.clone(),
+        status: ExecutionStatus::Queued,
+        trigger: ExecutionTrigger {
+            hook_id: Some(hook.id.clone()),
+            event: hook.event.clone(),
+            received_at: received_us / 1000,
+        },
+        input,
+        steps: workflow
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(index, a)| StepRecord {
+                index,
+                kind: a.kind.clone(),
+                status: StepStatus::Pending,
+                attempts: 0,
+                started_at: None,
+                completed_at: None,
+                duration_ms: None,
+                output: None,
+                error: None,
+            })
+            .collect(),
+        started_at: None,
+        completed_at: None,
+        duration_ms: None,
+        error: None,
+        resume_at: None,
+        replay_of: None,
+    };
+    let idempotency_key = header(req, "idempotency-key")
+        .or_else(|| header(req, "webhook-id"))
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if idempotency_key.is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY_LEN) {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "invalid",
+            format!("The Idempotency-Key header is longer than {MAX_IDEMPOTENCY_KEY_LEN} characters"),
+        ));
+    }
+    let now = received_us / 1000;
+    let window_ms = state.settings.webhooks.dedupe_window_secs as i64 * 1000;
+    let dedupe = idempotency_key.map(|key| {
+        (
+            hook.id.as_str(),
+            key,
+            DedupeEntry {
+                execution_id: execution.id.clone(),
+                at_ms: now,
+            },
+            now - window_ms,
+        )
+    });
+    match state.store.accept_execution(&execution, dedupe).await? {
+        WriteOutcome::Written => {
+            outcome("accepted");
+            let id = execution.id.clone();
+            state.engine.submit(Job { execution, slot });
+            Ok(HttpResponse::Accepted().json(json!({"execution_id": id, "status": "queued"})))
+        }
+        WriteOutcome::Duplicate(original) => {
+            outcome("duplicate");
+            drop(slot);
+            let lookup = original.clone();
+            let status = state
+                .store
+                .read(move |s| s.execution(&lookup))
+                .await
+                .ok()
+                .flatten()
+                .map_or(ExecutionStatus::Queued, |e| e.status);
+            Ok(HttpResponse::Ok().json(json!({
+                "execution_id": original,
+                "status": status.as_str(),
+                "duplicate": true,
+            })))
+        }
+    }
+}

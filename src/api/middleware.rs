@@ -1,0 +1,123 @@
+//! What wraps every request: a request id (accepted from `X-Request-Id` when sane, else
+//! generated) on the tracing span and the response, HTTP metrics labelled by route pattern,
+//! and the `X-RateLimit-*` headers for authenticated requests.
+
+use std::time::Instant;
+
+use actix_web::ResponseError;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpMessage};
+use rand::RngCore;
+use tracing::Instrument;
+
+use super::error::{ApiError, BUSY_RETRY_AFTER_SECS};
+use crate::ratelimit::Quota;
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+fn request_id(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{:016x}", rand::thread_rng().next_u64()))
+}
+
+fn method_label(m: &actix_web::http::Method) -> &'static str {
+    match m.as_str() {
+        "GET" => "GET",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "HEAD" => "HEAD",
+        "OPTIONS" => "OPTIONS",
+        _ => "other",
+    }
+}
+
+fn status_class(code: u16) -> &'static str {
+    match code {
+        100..=199 => "1xx",
+        200..=299 => "2xx",
+        300..=399 => "3xx",
+        400..=499 => "4xx",
+        _ => "5xx",
+    }
+}
+
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let started = Instant::now();
+    let id = request_id(&req);
+    let method = method_label(req.method());
+    let route = req.match_pattern().unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!("request", request_id = %id, method, route = %route);
+    let res = next.call(req).instrument(span.clone()).await?;
+    let mut res = envelope_errors(res);
+
+    let status = res.status().as_u16();
+    let quota = res.request().extensions().get::<Quota>().copied();
+    let headers = res.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        headers.insert(HeaderName::from_static(REQUEST_ID), v);
+    }
+    if let Some(q) = quota {
+        headers.insert(HeaderName::from_static("x-ratelimit-limit"), HeaderValue::from(q.limit));
+        headers.insert(HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(q.remaining));
+        headers.insert(HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(q.reset_unix));
+    }
+    let elapsed = started.elapsed();
+    metrics::counter!("botcadence_http_requests_total", "route" => route.clone(), "method" => method, "status" => status_class(status))
+        .increment(1);
+    metrics::histogram!("botcadence_http_request_duration_seconds", "route" => route.clone(), "method" => method)
+        .record(elapsed.as_secs_f64());
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, elapsed_us = elapsed.as_micros() as u64, "request failed");
+        } else {
+            tracing::debug!(status, elapsed_us = elapsed.as_micros() as u64, "request finished");
+        }
+    });
+    Ok(res)
+}
+
+/// Safety net for errors raised outside our handlers (actix's own extractors and routing):
+/// any error response that is not already our JSON envelope is replaced by one.
+fn envelope_errors<B: MessageBody + 'static>(res: ServiceResponse<B>) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return res.map_into_boxed_body();
+    }
+    let api = match status.as_u16() {
+        404 => ApiError::NotFound("No such route".into()),
+        405 => ApiError::MethodNotAllowed,
+        413 => ApiError::PayloadTooLarge("The request body is too large".into()),
+        415 => ApiError::UnsupportedMediaType("Unsupported content type".into()),
+        429 => ApiError::RateLimited {
+            message: "Too many requests".into(),
+            retry_after: BUSY_RETRY_AFTER_SECS,
+        },
+        503 => ApiError::busy(),
+        400..=499 => ApiError::invalid("The request could not be understood"),
+        _ => ApiError::Internal(format!("unhandled error response with status {status}")),
+    };
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, api.error_response())
+}

@@ -1,0 +1,127 @@
+//! The HTTP API: routes, shared state, and the middleware every request passes through
+//! (request id, metrics, the JSON envelope for errors). One file per resource.
+//!
+//! Invariants: handlers never call RocksDB directly on the async thread (reads go through
+//! `Store::read`, writes through the async writer); every error is an `ApiError`; no handler
+//! holds a catalog or rate-limit map guard across an `.await`.
+
+pub mod admin;
+pub mod auth;
+pub mod error;
+pub mod executions;
+pub mod health;
+pub mod ingest;
+pub mod keys;
+pub mod middleware;
+pub mod pagination;
+pub mod views;
+pub mod webhooks;
+pub mod workflows;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use actix_web::web;
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use crate::actors::Engine;
+use crate::catalog::Catalog;
+use crate::config::{Secret, Settings};
+use crate::engine::EngineDeps;
+use crate::ratelimit::RateLimiter;
+use crate::store::Store;
+
+/// Everything handlers share.
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub store: Store,
+    pub catalog: Arc<Catalog>,
+    pub engine: Engine,
+    pub deps: Arc<EngineDeps>,
+    pub limiter: Arc<RateLimiter>,
+    pub public_url: String,
+    pub admin_token: Option<Secret>,
+    /// Set on SIGTERM: ingest answers 503 while running work drains.
+    pub draining: Arc<AtomicBool>,
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Registers every route on an actix `App`.
+pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
+    let api_limit = state.settings.server.max_api_body_bytes;
+    let json = web::JsonConfig::default()
+        .limit(api_limit)
+        .error_handler(move |err, req| error::json_error(err, req, api_limit));
+    let query = web::QueryConfig::default().error_handler(error::query_error);
+    let resource = |path: &str| web::resource(path).default_service(web::to(error::method_not_allowed));
+
+    cfg.app_data(state)
+        .app_data(json)
+        .app_data(query)
+        .service(resource("/healthz").route(web::get().to(health::healthz)))
+        .service(resource("/readyz").route(web::get().to(health::readyz)))
+        .service(resource("/metrics").route(web::get().to(health::metrics)))
+        .service(resource("/webhooks/{hook_id}").route(web::post().to(ingest::ingest)))
+        .service(
+            web::scope("/v1")
+                .service(
+                    resource("/workflows")
+                        .route(web::get().to(workflows::list))
+                        .route(web::post().to(workflows::create)),
+                )
+                .service(
+                    resource("/workflows/{id}")
+                        .route(web::get().to(workflows::get))
+                        .route(web::patch().to(workflows::update))
+                        .route(web::delete().to(workflows::delete)),
+                )
+                .service(
+                    resource("/workflows/{id}/executions").route(web::get().to(executions::list)),
+                )
+                .service(resource("/executions/{id}").route(web::get().to(executions::get)))
+                .service(
+                    resource("/executions/{id}/replay").route(web::post().to(executions::replay)),
+                )
+                .service(
+                    resource("/webhooks")
+                        .route(web::get().to(webhooks::list))
+                        .route(web::post().to(webhooks::create)),
+                )
+                .service(
+                    resource("/webhooks/{id}")
+                        .route(web::get().to(webhooks::get))
+                        .route(web::delete().to(webhooks::delete)),
+                )
+                .service(
+                    resource("/api-keys")
+                        .route(web::get().to(keys::list))
+                        .route(web::post().to(keys::create)),
+                )
+                .service(resource("/api-keys/{id}").route(web::delete().to(keys::delete)))
+                .service(resource("/signing-secret").route(web::get().to(keys::signing_secret)))
+                .service(
+                    resource("/signing-secret/rotate")
+                        .route(web::post().to(keys::rotate_signing_secret)),
+                )
+                .default_service(web::to(error::not_found_route)),
+        )
+        .service(
+            web::scope("/admin/v1")
+                .service(
+                    resource("/accounts")
+                        .route(web::get().to(admin::list_accounts))
+                        .route(web::post().to(admin::create_account)),
+                )
+                .service(
+                    resource("/accounts/{id}")
+                        .route(web::get().to(admin::get_account))
+                        .route(web::patch().to(admin::update_account)),
+                )
+                .service(
+                    resource("/accounts/{id}/api-keys").route(web::post().to(admin::create_key)),
+                )
+                .service(resource("/api-keys/{id}").route(web::delete().to(admin::revoke_key)))
+                .default_service(web::to(error::not_found_route)),
+        )
+        .default_service(web::to(error::not_found_route));
+}

@@ -1,0 +1,126 @@
+//! `/v1/webhooks`: create (the URL is the credential; the secret is shown once), list, get,
+//! delete.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::Authed;
+use super::error::ApiError;
+use super::pagination::Page;
+use super::views;
+use super::workflows::owned_workflow;
+use crate::model::{Hook, HookVerify};
+use crate::timefmt::now_ms;
+
+fn owned_hook(state: &AppState, auth: &Authed, id: &str) -> Result<std::sync::Arc<Hook>, ApiError> {
+    state
+        .catalog
+        .hook(id)
+        .filter(|h| h.account_id == auth.account.id)
+        .ok_or_else(|| ApiError::not_found("Webhook"))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::invalid("The request body must be a JSON object"))?;
+    let workflow_id = match obj.get("workflow_id") {
+        None | Some(Value::Null) => return Err(ApiError::required("workflow_id")),
+        Some(Value::String(s)) => s.clone(),
+        Some(_) => return Err(ApiError::field("workflow_id", "invalid", "The 'workflow_id' field must be a string")),
+    };
+    let event = match obj.get("event") {
+        None | Some(Value::Null) => return Err(ApiError::required("event")),
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => s.clone(),
+        Some(_) => {
+            return Err(ApiError::field(
+                "event",
+                "invalid",
+                "The 'event' field must be a non-empty string of at most 200 characters",
+            ));
+        }
+    };
+    let verify = match obj.get("verify") {
+        None | Some(Value::Null) => HookVerify::None,
+        Some(Value::String(s)) if s == "none" => HookVerify::None,
+        Some(Value::String(s)) if s == "hmac_sha256" => HookVerify::HmacSha256,
+        Some(_) => {
+            return Err(ApiError::field(
+                "verify",
+                "invalid",
+                "The 'verify' field must be \"none\" or \"hmac_sha256\"",
+            ));
+        }
+    };
+    let workflow = owned_workflow(&state, &auth, &workflow_id)?;
+    let hook = Hook {
+        id: crate::ids::hook_id(),
+        account_id: auth.account.id.clone(),
+        workflow_id: workflow.id.clone(),
+        event,
+        secret: crate::keys::generate_signing_secret(),
+        verify,
+        created_at: now_ms(),
+    };
+    let _guard = state.catalog.write_lock().await;
+    if state.catalog.workflow(&workflow.id).is_none() {
+        return Err(ApiError::not_found("Workflow"));
+    }
+    state.store.put_hook(&hook).await?;
+    let mut body = views::hook(&hook, &state.public_url);
+    body["secret"] = Value::String(hook.secret.clone());
+    state.catalog.put_hook(hook);
+    Ok(HttpResponse::Created().json(body))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Authed,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let page = Page::from_query(&query)?;
+    let mut hooks = state.catalog.hooks_of(&auth.account.id);
+    if let Some(wf) = query.get("workflow_id") {
+        hooks.retain(|h| &h.workflow_id == wf);
+    }
+    let data: Vec<Value> = hooks
+        .iter()
+        .skip(page.offset())
+        .take(page.per_page)
+        .map(|h| views::hook(h, &state.public_url))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "data": data,
+        "total": hooks.len(),
+        "page": page.page,
+        "per_page": page.per_page,
+    })))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let hook = owned_hook(&state, &auth, &path)?;
+    Ok(HttpResponse::Ok().json(views::hook(&hook, &state.public_url)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let _guard = state.catalog.write_lock().await;
+    let hook = owned_hook(&state, &auth, &path)?;
+    state.store.delete_hook(&hook.id).await?;
+    state.catalog.remove_hook(&hook.id);
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,183 @@
+//! `/v1/workflows`: list, create, get, update (PATCH), delete — as the reference shows them.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use serde_json::{Map, Value, json};
+
+use super::AppState;
+use super::auth::Authed;
+use super::error::ApiError;
+use super::pagination::Page;
+use super::views;
+use crate::engine::spec::{validate_actions, validate_trigger};
+use crate::model::{Workflow, WorkflowStatus};
+use crate::timefmt::now_ms;
+
+const MAX_NAME_LEN: usize = 200;
+
+fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
+    body.as_object()
+        .ok_or_else(|| ApiError::invalid("The request body must be a JSON object"))
+}
+
+fn parse_name(v: Option<&Value>) -> Result<String, ApiError> {
+    match v {
+        None | Some(Value::Null) => Err(ApiError::required("name")),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(ApiError::required("name")),
+        Some(Value::String(s)) if s.chars().count() <= MAX_NAME_LEN => Ok(s.clone()),
+        Some(_) => Err(ApiError::field(
+            "name",
+            "invalid",
+            format!("The 'name' field must be a string of at most {MAX_NAME_LEN} characters"),
+        )),
+    }
+}
+
+fn parse_status(v: &Value) -> Result<WorkflowStatus, ApiError> {
+    v.as_str().and_then(WorkflowStatus::parse).ok_or_else(|| {
+        ApiError::field(
+            "status",
+            "invalid",
+            "The 'status' field must be one of \"draft\", \"active\", \"paused\"",
+        )
+    })
+}
+
+/// The caller's workflow, or 404 (also for another account's workflow).
+pub fn owned_workflow(
+    state: &AppState,
+    auth: &Authed,
+    id: &str,
+) -> Result<std::sync::Arc<Workflow>, ApiError> {
+    state
+        .catalog
+        .workflow(id)
+        .filter(|w| w.account_id == auth.account.id)
+        .ok_or_else(|| ApiError::not_found("Workflow"))
+}
+
+pub async fn list(
+    state: web::Data<AppState>,
+    auth: Authed,
+    query: web::Query<HashMap<String, String>>,
+) -> Result<HttpResponse, ApiError> {
+    let page = Page::from_query(&query)?;
+    let mut all = state.catalog.workflows_of(&auth.account.id);
+    if let Some(status) = query.get("status") {
+        let status = parse_status(&Value::String(status.clone()))?;
+        all.retain(|w| w.status == status);
+    }
+    let data: Vec<Value> = all
+        .iter()
+        .skip(page.offset())
+        .take(page.per_page)
+        .map(|w| views::workflow(w))
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({
+        "data": data,
+        "total": all.len(),
+        "page": page.page,
+        "per_page": page.per_page,
+    })))
+}
+
+pub async fn create(
+    state: web::Data<AppState>,
+    auth: Authed,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let obj = object(&body)?;
+    let name = parse_name(obj.get("name"))?;
+    let trigger = match obj.get("trigger") {
+        None | Some(Value::Null) => return Err(ApiError::required("trigger")),
+        Some(t) => validate_trigger(t)?,
+    };
+    let actions = match obj.get("actions") {
+        None | Some(Value::Null) => return Err(ApiError::required("actions")),
+        Some(a) => validate_actions(a, &state.deps.renderer)?,
+    };
+    let status = match obj.get("status") {
+        None | Some(Value::Null) => WorkflowStatus::Draft,
+        Some(s) => parse_status(s)?,
+    };
+    let now = now_ms();
+    let workflow = Workflow {
+        id: crate::ids::workflow_id(),
+        account_id: auth.account.id.clone(),
+        name,
+        status,
+        trigger,
+        actions,
+        created_at: now,
+        updated_at: now,
+    };
+    let _guard = state.catalog.write_lock().await;
+    state.store.put_workflow(&workflow).await?;
+    let workflow = state.catalog.put_workflow(workflow);
+    tracing::info!(workflow_id = %workflow.id, account_id = %auth.account.id, "workflow created");
+    Ok(HttpResponse::Created().json(views::workflow(&workflow)))
+}
+
+pub async fn get(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let wf = owned_workflow(&state, &auth, &path)?;
+    Ok(HttpResponse::Ok().json(views::workflow(&wf)))
+}
+
+pub async fn update(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let obj = object(&body)?;
+    let _guard = state.catalog.write_lock().await;
+    let mut wf = (*owned_workflow(&state, &auth, &path)?).clone();
+    for key in obj.keys() {
+        if !matches!(key.as_str(), "name" | "trigger" | "actions" | "status") {
+            return Err(ApiError::field(
+                key,
+                "unknown",
+                format!("The '{key}' field cannot be updated (known: name, trigger, actions, status)"),
+            ));
+        }
+    }
+    if let Some(v) = obj.get("name") {
+        wf.name = parse_name(Some(v))?;
+    }
+    if let Some(v) = obj.get("trigger") {
+        wf.trigger = validate_trigger(v)?;
+    }
+    if let Some(v) = obj.get("actions") {
+        wf.actions = validate_actions(v, &state.deps.renderer)?;
+    }
+    if let Some(v) = obj.get("status") {
+        wf.status = parse_status(v)?;
+    }
+    // Strictly later than before, even within the same millisecond.
+    wf.updated_at = now_ms().max(wf.updated_at + 1);
+    state.store.put_workflow(&wf).await?;
+    let wf = state.catalog.put_workflow(wf);
+    state.engine.workflow_changed(&wf.id);
+    tracing::info!(workflow_id = %wf.id, status = ?wf.status, "workflow updated");
+    Ok(HttpResponse::Ok().json(views::workflow(&wf)))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    auth: Authed,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let _guard = state.catalog.write_lock().await;
+    let wf = owned_workflow(&state, &auth, &path)?;
+    let hooks = state.catalog.hook_ids_of_workflow(&wf.id);
+    state.store.delete_workflow(&wf.id, &hooks).await?;
+    state.catalog.remove_workflow(&wf.id);
+    state.engine.workflow_deleted(&wf.id);
+    tracing::info!(workflow_id = %wf.id, hooks = hooks.len(), "workflow deleted");
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,156 @@
+//! The in-memory mirror of the small, often-read data: accounts, API keys, workflows, hooks.
+//!
+//! Invariants: it is loaded from the store at start and changed only after the store
+//! acknowledged the same change (write-through), under `write_lock()` so that two API calls
+//! cannot interleave their store and memory updates. Ingest and auth read it without touching
+//! RocksDB. Every entry is an `Arc`, cloned out before any `.await` — no map guard is ever held
+//! across an await point.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+use tokio::sync::{Mutex, MutexGuard};
+
+use crate::model::{Account, ApiKey, Hook, Workflow};
+use crate::store::CatalogSnapshot;
+
+#[derive(Default)]
+pub struct Catalog {
+    accounts: DashMap<String, Arc<Account>>,
+    keys_by_hash: DashMap<String, Arc<ApiKey>>,
+    keys_by_id: DashMap<String, Arc<ApiKey>>,
+    workflows: DashMap<String, Arc<Workflow>>,
+    hooks: DashMap<String, Arc<Hook>>,
+    writes: Mutex<()>,
+}
+
+impl Catalog {
+    pub fn from_snapshot(s: CatalogSnapshot) -> Catalog {
+        let c = Catalog::default();
+        for a in s.accounts {
+            c.put_account(a);
+        }
+        for k in s.api_keys {
+            c.put_api_key(k);
+        }
+        for w in s.workflows {
+            c.put_workflow(w);
+        }
+        for h in s.hooks {
+            c.put_hook(h);
+        }
+        c
+    }
+
+    /// Serialises catalog writers (store write + memory update as one step).
+    pub async fn write_lock(&self) -> MutexGuard<'_, ()> {
+        self.writes.lock().await
+    }
+
+    pub fn account(&self, id: &str) -> Option<Arc<Account>> {
+        self.accounts.get(id).map(|a| a.clone())
+    }
+
+    pub fn accounts(&self) -> Vec<Arc<Account>> {
+        let mut v: Vec<_> = self.accounts.iter().map(|a| a.clone()).collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    pub fn put_account(&self, a: Account) {
+        self.accounts.insert(a.id.clone(), Arc::new(a));
+    }
+
+    pub fn api_key_by_hash(&self, hash: &str) -> Option<Arc<ApiKey>> {
+        self.keys_by_hash.get(hash).map(|k| k.clone())
+    }
+
+    pub fn api_key(&self, id: &str) -> Option<Arc<ApiKey>> {
+        self.keys_by_id.get(id).map(|k| k.clone())
+    }
+
+    pub fn api_keys_of(&self, account_id: &str) -> Vec<Arc<ApiKey>> {
+        let mut v: Vec<_> = self
+            .keys_by_id
+            .iter()
+            .filter(|k| k.account_id == account_id)
+            .map(|k| k.clone())
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    pub fn put_api_key(&self, k: ApiKey) {
+        let k = Arc::new(k);
+        self.keys_by_hash.insert(k.hash.clone(), k.clone());
+        self.keys_by_id.insert(k.id.clone(), k);
+    }
+
+    pub fn remove_api_key(&self, id: &str) {
+        if let Some((_, k)) = self.keys_by_id.remove(id) {
+            self.keys_by_hash.remove(&k.hash);
+        }
+    }
+
+    pub fn workflow(&self, id: &str) -> Option<Arc<Workflow>> {
+        self.workflows.get(id).map(|w| w.clone())
+    }
+
+    /// An account's workflows, oldest first (ids are time-ordered).
+    pub fn workflows_of(&self, account_id: &str) -> Vec<Arc<Workflow>> {
+        let mut v: Vec<_> = self
+            .workflows
+            .iter()
+            .filter(|w| w.account_id == account_id)
+            .map(|w| w.clone())
+            .collect();
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+
+    pub fn put_workflow(&self, w: Workflow) -> Arc<Workflow> {
+        let w = Arc::new(w);
+        self.workflows.insert(w.id.clone(), w.clone());
+        w
+    }
+
+    pub fn remove_workflow(&self, id: &str) {
+        self.workflows.remove(id);
+        self.hooks.retain(|_, h| h.workflow_id != id);
+    }
+
+    pub fn hook(&self, id: &str) -> Option<Arc<Hook>> {
+        self.hooks.get(id).map(|h| h.clone())
+    }
+
+    pub fn hooks_of(&self, account_id: &str) -> Vec<Arc<Hook>> {
+        let mut v: Vec<_> = self
+            .hooks
+            .iter()
+            .filter(|h| h.account_id == account_id)
+            .map(|h| h.clone())
+            .collect();
+        v.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+        v
+    }
+
+    pub fn hook_ids_of_workflow(&self, workflow_id: &str) -> Vec<String> {
+        self.hooks
+            .iter()
+            .filter(|h| h.workflow_id == workflow_id)
+            .map(|h| h.id.clone())
+            .collect()
+    }
+
+    pub fn put_hook(&self, h: Hook) {
+        self.hooks.insert(h.id.clone(), Arc::new(h));
+    }
+
+    pub fn remove_hook(&self, id: &str) {
+        self.hooks.remove(id);
+    }
+
+    pub fn workflow_count(&self) -> usize {
+        self.workflows.len()
+    }
+}

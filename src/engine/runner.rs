@@ -1,0 +1,338 @@
+//! Steps an execution forward from its first unfinished step to a terminal status or a
+//! suspension (`delay`). Progress is persisted through a [`Checkpoint`] after every step that
+//! has effects outside the daemon (email, HTTP, delay), so a restart never repeats a finished
+//! step; pure steps (filter, transform) are simply recomputed.
+
+use std::future::Future;
+use std::time::Instant;
+
+use rand::Rng;
+use serde_json::json;
+
+use super::spec::{ActionSpec, StepSpec};
+use super::{EngineDeps, StepOutcome, execute_action, template_context};
+use crate::model::{Execution, ExecutionStatus, StepRecord, StepStatus};
+use crate::timefmt::now_ms;
+
+/// Persists an execution's progress. `previous` is the status last persisted.
+pub trait Checkpoint: Send + Sync {
+    fn save(
+        &self,
+        exec: &Execution,
+        previous: ExecutionStatus,
+    ) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunResult {
+    /// Success or failed, persisted.
+    Finished(ExecutionStatus),
+    /// Waiting for a `delay`; persisted; run again at `until_ms`.
+    Suspended { until_ms: i64 },
+    /// Progress could not be persisted; the execution stays pending and resumes on restart.
+    NotPersisted(String),
+}
+
+/// Step records for a new execution of these steps.
+pub fn initial_steps(steps: &[StepSpec]) -> Vec<StepRecord> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(index, s)| StepRecord {
+            index,
+            kind: s.action.kind().to_string(),
+            status: StepStatus::Pending,
+            attempts: 0,
+            started_at: None,
+            completed_at: None,
+            duration_ms: None,
+            output: None,
+            error: None,
+        })
+        .collect()
+}
+
+fn has_effects(action: &ActionSpec) -> bool {
+    matches!(
+        action,
+        ActionSpec::SendEmail(_) | ActionSpec::HttpRequest(_) | ActionSpec::Delay { .. }
+    )
+}
+
+/// Runs `exec` (whose persisted status is `exec.status`) against `steps`.
+pub async fn run<C: Checkpoint>(
+    exec: &mut Execution,
+    steps: &[StepSpec],
+    deps: &EngineDeps,
+    signing_secret: &str,
+    checkpoint: &C,
+) -> RunResult {
+    let mut stored = exec.status;
+    if exec.steps.len() != steps.len() {
+        exec.steps = initial_steps(steps);
+    }
+    let started = now_ms();
+    if exec.started_at.is_none() {
+        exec.started_at = Some(started);
+    }
+    exec.status = ExecutionStatus::Running;
+
+    // Coming back from a delay.
+    if let Some(until) = exec.resume_at {
+        let now = now_ms();
+        if now < until {
+            return RunResult::Suspended { until_ms: until };
+        }
+        if let Some(step) = exec
+            .steps
+            .iter_mut()
+            .find(|s| s.kind == "delay" && s.status == StepStatus::Running)
+        {
+            complete(step, StepStatus::Success, Some(json!({"resumed_at": crate::timefmt::rfc3339(now)})), None, now);
+        }
+        exec.resume_at = None;
+    }
+
+    let first = exec
+        .steps
+        .iter()
+        .position(|s| matches!(s.status, StepStatus::Pending | StepStatus::Running))
+        .unwrap_or(steps.len());
+
+    let mut failure: Option<String> = None;
+    let mut stopped = false;
+    for (i, spec) in steps.iter().enumerate().skip(first) {
+        let kind = spec.action.kind();
+        {
+            let step = &mut exec.steps[i];
+            step.status = StepStatus::Running;
+            step.started_at = Some(now_ms());
+            step.error = None;
+        }
+        let outcome = loop {
+            exec.steps[i].attempts += 1;
+            let attempt = exec.steps[i].attempts;
+            let ctx = template_context(exec);
+            let t0 = Instant::now();
+            let outcome = execute_action(&spec.action, &ctx, deps, signing_secret, now_ms()).await;
+            let ok = matches!(outcome, StepOutcome::Done(_) | StepOutcome::Stop(_) | StepOutcome::Suspend { .. });
+            let label = if ok { "success" } else { "error" };
+            metrics::counter!("botcadence_engine_action_attempts_total", "action" => kind, "outcome" => label).increment(1);
+            metrics::histogram!("botcadence_engine_action_duration_seconds", "action" => kind, "outcome" => label)
+                .record(t0.elapsed().as_secs_f64());
+            match outcome {
+                StepOutcome::Retryable { error, retry_after } if attempt < spec.retry.max_attempts => {
+                    let unit: f64 = rand::thread_rng().r#gen();
+                    let wait = spec.retry.wait_before(attempt + 1, retry_after, unit);
+                    tracing::info!(execution_id = %exec.id, step = i, attempt, error = %error, wait_ms = wait.as_millis() as u64, "step failed, retrying");
+                    exec.steps[i].error = Some(error);
+                    tokio::time::sleep(wait).await;
+                }
+                other => break other,
+            }
+        };
+        let now = now_ms();
+        match outcome {
+            StepOutcome::Done(output) => complete(&mut exec.steps[i], StepStatus::Success, Some(output), None, now),
+            StepOutcome::Stop(output) => {
+                complete(&mut exec.steps[i], StepStatus::Success, Some(output), None, now);
+                stopped = true;
+            }
+            StepOutcome::Suspend { until_ms } => {
+                exec.resume_at = Some(until_ms);
+                if let Err(e) = checkpoint.save(exec, stored).await {
+                    return RunResult::NotPersisted(e);
+                }
+                return RunResult::Suspended { until_ms };
+            }
+            StepOutcome::Retryable { error, .. } | StepOutcome::Failed(error) => {
+                complete(&mut exec.steps[i], StepStatus::Failed, None, Some(error.clone()), now);
+                failure = Some(format!("step {i} ({kind}) failed: {error}"));
+            }
+            StepOutcome::FailedWithOutput(error, output) => {
+                complete(&mut exec.steps[i], StepStatus::Failed, Some(output), Some(error.clone()), now);
+                failure = Some(format!("step {i} ({kind}) failed: {error}"));
+            }
+        }
+        if failure.is_some() || stopped {
+            break;
+        }
+        if has_effects(&spec.action) && i + 1 < steps.len() {
+            if let Err(e) = checkpoint.save(exec, stored).await {
+                return RunResult::NotPersisted(e);
+            }
+            stored = ExecutionStatus::Running;
+        }
+    }
+
+    for step in exec.steps.iter_mut().filter(|s| s.status == StepStatus::Pending) {
+        step.status = StepStatus::Skipped;
+    }
+    let now = now_ms();
+    exec.status = if failure.is_some() { ExecutionStatus::Failed } else { ExecutionStatus::Success };
+    exec.error = failure;
+    exec.completed_at = Some(now);
+    exec.duration_ms = exec.started_at.map(|s| now - s);
+    match checkpoint.save(exec, stored).await {
+        Ok(()) => RunResult::Finished(exec.status),
+        Err(e) => RunResult::NotPersisted(e),
+    }
+}
+
+/// Marks an execution failed without running it further (a panic, a deleted workflow).
+pub fn fail_now(exec: &mut Execution, error: String) {
+    let now = now_ms();
+    for step in exec.steps.iter_mut() {
+        match step.status {
+            StepStatus::Pending => step.status = StepStatus::Skipped,
+            StepStatus::Running => complete(step, StepStatus::Failed, None, Some(error.clone()), now),
+            _ => {}
+        }
+    }
+    exec.status = ExecutionStatus::Failed;
+    exec.error = Some(error);
+    exec.resume_at = None;
+    exec.started_at.get_or_insert(now);
+    exec.completed_at = Some(now);
+    exec.duration_ms = exec.started_at.map(|s| now - s);
+}
+
+fn complete(step: &mut StepRecord, status: StepStatus, output: Option<serde_json::Value>, error: Option<String>, now: i64) {
+    step.status = status;
+    step.completed_at = Some(now);
+    step.duration_ms = step.started_at.map(|s| now - s);
+    step.output = output;
+    step.error = error;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::email::Mailer;
+    use crate::engine::http::HttpCaller;
+    use crate::engine::spec::parse_step;
+    use crate::engine::template::Renderer;
+    use crate::model::{Action, ExecutionTrigger};
+    use serde_json::{Value, json};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    #[derive(Default)]
+    struct Saved(Mutex<Vec<(ExecutionStatus, ExecutionStatus, usize)>>);
+
+    impl Checkpoint for Saved {
+        async fn save(&self, exec: &Execution, previous: ExecutionStatus) -> Result<(), String> {
+            let done = exec.steps.iter().filter(|s| s.status == StepStatus::Success).count();
+            self.0.lock().unwrap().push((previous, exec.status, done));
+            Ok(())
+        }
+    }
+
+    fn deps() -> EngineDeps {
+        EngineDeps {
+            renderer: Renderer::new(10_000, 1 << 20),
+            mailer: Mailer::Recording { default_from: "bot@example.com".into() },
+            http: HttpCaller::new(vec![], 5, 1024),
+            default_http_timeout: Duration::from_secs(1),
+            max_http_timeout: Duration::from_secs(1),
+        }
+    }
+
+    fn steps(actions: Value) -> Vec<StepSpec> {
+        let actions: Vec<Action> = serde_json::from_value(actions).unwrap();
+        let r = Renderer::new(10_000, 1 << 20);
+        actions.iter().enumerate().map(|(i, a)| parse_step(i, a, &r).unwrap()).collect()
+    }
+
+    fn execution(input: Value) -> Execution {
+        Execution {
+            id: "exec_1".into(),
+            account_id: "acct_1".into(),
+            workflow_id: "wf_1".into(),
+            status: ExecutionStatus::Queued,
+            trigger: ExecutionTrigger { hook_id: None, event: "user.created".into(), received_at: 0 },
+            input,
+            steps: vec![],
+            started_at: None,
+            completed_at: None,
+            duration_ms: None,
+            error: None,
+            resume_at: None,
+            replay_of: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn transforms_feed_later_steps_and_the_execution_succeeds() {
+        let steps = steps(json!([
+            {"type": "transform", "config": {"set": {"greeting": "Hi {{user.name}}"}}},
+            {"type": "send_email", "config": {"to": "{{user.email}}", "subject": "{{greeting}}", "body": "run {{execution.id}} for {{event}}"}}
+        ]));
+        let mut exec = execution(json!({"user": {"name": "Ada", "email": "ada@example.com"}}));
+        let saved = Saved::default();
+        let result = run(&mut exec, &steps, &deps(), "whsec_x", &saved).await;
+        assert_eq!(result, RunResult::Finished(ExecutionStatus::Success));
+        let email = exec.steps[1].output.as_ref().unwrap();
+        assert_eq!(email["subject"], "Hi Ada");
+        assert_eq!(email["body"], "run exec_1 for user.created");
+        assert_eq!(exec.steps[1].attempts, 1);
+        assert!(exec.duration_ms.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_false_filter_ends_in_success_and_skips_the_rest() {
+        let steps = steps(json!([
+            {"type": "filter", "config": {"condition": "amount > 100"}},
+            {"type": "transform", "config": {"set": {"x": "1"}}}
+        ]));
+        let mut exec = execution(json!({"amount": 5}));
+        let result = run(&mut exec, &steps, &deps(), "s", &Saved::default()).await;
+        assert_eq!(result, RunResult::Finished(ExecutionStatus::Success));
+        assert_eq!(exec.steps[1].status, StepStatus::Skipped);
+    }
+
+    #[tokio::test]
+    async fn a_delay_suspends_then_resumes_without_repeating_finished_steps() {
+        let steps = steps(json!([
+            {"type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "b"}},
+            {"type": "delay", "config": {"seconds": 0}},
+            {"type": "transform", "config": {"set": {"x": "1"}}}
+        ]));
+        let mut exec = execution(json!({}));
+        let saved = Saved::default();
+        let RunResult::Suspended { .. } = run(&mut exec, &steps, &deps(), "s", &saved).await else {
+            panic!("a delay suspends the execution")
+        };
+        assert_eq!(exec.steps[0].status, StepStatus::Success);
+        assert!(exec.resume_at.is_some());
+        let result = run(&mut exec, &steps, &deps(), "s", &saved).await;
+        assert_eq!(result, RunResult::Finished(ExecutionStatus::Success));
+        assert_eq!(exec.steps[0].attempts, 1, "the email is not sent twice");
+        assert_eq!(exec.steps[1].status, StepStatus::Success);
+        assert!(exec.resume_at.is_none());
+    }
+
+    #[tokio::test]
+    async fn refused_destinations_fail_without_retries() {
+        let steps = steps(json!([
+            {"type": "http_request", "config": {"url": "http://127.0.0.1:9/x", "method": "POST"}},
+            {"type": "transform", "config": {"set": {"x": "1"}}}
+        ]));
+        let mut exec = execution(json!({}));
+        let result = run(&mut exec, &steps, &deps(), "s", &Saved::default()).await;
+        assert_eq!(result, RunResult::Finished(ExecutionStatus::Failed));
+        assert_eq!(exec.steps[0].attempts, 1);
+        assert!(exec.error.as_ref().unwrap().contains("SSRF"));
+        assert_eq!(exec.steps[1].status, StepStatus::Skipped);
+    }
+
+    #[test]
+    fn failing_now_marks_the_running_step() {
+        let mut exec = execution(json!({}));
+        exec.steps = initial_steps(&steps(json!([{"type": "transform", "config": {"set": {"x": "1"}}}])));
+        exec.steps[0].status = StepStatus::Running;
+        fail_now(&mut exec, "panic: boom".into());
+        assert_eq!(exec.status, ExecutionStatus::Failed);
+        assert_eq!(exec.steps[0].status, StepStatus::Failed);
+    }
+}

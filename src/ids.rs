@@ -1,0 +1,63 @@
+//! Object identifiers. Ids are opaque strings with a type prefix (`wf_`, `exec_`, …).
+//!
+//! Most ids start with the creation time in hex so that RocksDB's byte order is creation order:
+//! listing workflows oldest first and executions newest first needs no sort. Webhook ids are the
+//! credential of their URL, so they are pure randomness (128 bits).
+
+use rand::RngCore;
+
+/// Time-ordered id: prefix, 16 hex digits of microseconds since the epoch, 16 random hex digits.
+pub fn time_ordered(prefix: &str, micros: i64) -> String {
+    let random = rand::thread_rng().next_u64();
+    format!("{prefix}_{:016x}{random:016x}", micros as u64)
+}
+
+pub fn workflow_id() -> String {
+    time_ordered("wf", crate::timefmt::now_us())
+}
+
+pub fn account_id() -> String {
+    time_ordered("acct", crate::timefmt::now_us())
+}
+
+pub fn api_key_id() -> String {
+    time_ordered("key", crate::timefmt::now_us())
+}
+
+pub fn execution_id(received_us: i64) -> String {
+    time_ordered("exec", received_us)
+}
+
+/// Webhook id: 128 random bits, because the URL carrying it is the only credential.
+pub fn hook_id() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!("hook_{}", hex::encode(bytes))
+}
+
+/// The microsecond timestamp a time-ordered id was created at, if it is one.
+pub fn micros_of(id: &str) -> Option<i64> {
+    let (_, rest) = id.split_once('_')?;
+    let hex = rest.get(..16)?;
+    u64::from_str_radix(hex, 16).ok().map(|v| v as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn execution_ids_sort_by_time() {
+        let a = execution_id(1_000);
+        let b = execution_id(2_000);
+        assert!(a < b);
+        assert_eq!(micros_of(&a), Some(1_000));
+    }
+
+    #[test]
+    fn hook_ids_carry_128_random_bits() {
+        let id = hook_id();
+        assert_eq!(id.len(), "hook_".len() + 32);
+        assert_ne!(id, hook_id());
+    }
+}

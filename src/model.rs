@@ -1,0 +1,271 @@
+//! The daemon's data: what is stored, what the API returns. No behaviour beyond small helpers.
+//!
+//! Timestamps are unix milliseconds in memory and RFC 3339 UTC on the wire and on disk.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::timefmt::{rfc3339_ms, rfc3339_ms_opt};
+
+/// A plan from the reference's rate-limit table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    Pro,
+    Enterprise,
+}
+
+impl Plan {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Plan::Free => "free",
+            Plan::Pro => "pro",
+            Plan::Enterprise => "enterprise",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Plan> {
+        match s.to_ascii_lowercase().as_str() {
+            "free" => Some(Plan::Free),
+            "pro" => Some(Plan::Pro),
+            "enterprise" => Some(Plan::Enterprise),
+            _ => None,
+        }
+    }
+}
+
+/// Rate limits of a plan or of one Enterprise account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub requests_per_minute: u64,
+    pub requests_per_day: u64,
+    /// Webhook events accepted per second for the whole account (ingest quota).
+    pub webhooks_per_second: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub plan: Plan,
+    /// Custom numbers; only honoured for Enterprise accounts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<Limits>,
+    /// Key for signing outgoing `http_request` bodies. Never returned except by
+    /// `GET /v1/signing-secret`.
+    #[serde(default)]
+    pub signing_secret: String,
+    #[serde(with = "rfc3339_ms")]
+    pub created_at: i64,
+    #[serde(with = "rfc3339_ms")]
+    pub updated_at: i64,
+}
+
+/// A stored API key: only the SHA-256 of the secret is kept.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    /// The first characters of the key, so a user can tell keys apart.
+    pub prefix: String,
+    /// Lowercase hex SHA-256 of the whole key.
+    pub hash: String,
+    #[serde(with = "rfc3339_ms")]
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkflowStatus {
+    Draft,
+    Active,
+    Paused,
+}
+
+impl WorkflowStatus {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(Self::Draft),
+            "active" => Some(Self::Active),
+            "paused" => Some(Self::Paused),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trigger {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+}
+
+/// One action as the user wrote it; `engine::spec` parses and validates `config`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub config: Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Value>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Workflow {
+    pub id: String,
+    pub account_id: String,
+    pub name: String,
+    pub status: WorkflowStatus,
+    pub trigger: Trigger,
+    pub actions: Vec<Action>,
+    #[serde(with = "rfc3339_ms")]
+    pub created_at: i64,
+    #[serde(with = "rfc3339_ms")]
+    pub updated_at: i64,
+}
+
+/// How an incoming webhook must prove where it came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookVerify {
+    None,
+    HmacSha256,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hook {
+    pub id: String,
+    pub account_id: String,
+    pub workflow_id: String,
+    pub event: String,
+    pub secret: String,
+    pub verify: HookVerify,
+    #[serde(with = "rfc3339_ms")]
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionStatus {
+    Queued,
+    Running,
+    Success,
+    Failed,
+}
+
+impl ExecutionStatus {
+    pub const ALL: [ExecutionStatus; 4] = [
+        ExecutionStatus::Queued,
+        ExecutionStatus::Running,
+        ExecutionStatus::Success,
+        ExecutionStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, Self::Success | Self::Failed)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Pending,
+    Running,
+    Success,
+    Failed,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StepRecord {
+    pub index: usize,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: StepStatus,
+    pub attempts: u32,
+    #[serde(with = "rfc3339_ms_opt", default)]
+    pub started_at: Option<i64>,
+    #[serde(with = "rfc3339_ms_opt", default)]
+    pub completed_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecutionTrigger {
+    pub hook_id: Option<String>,
+    pub event: String,
+    #[serde(with = "rfc3339_ms")]
+    pub received_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Execution {
+    pub id: String,
+    pub account_id: String,
+    pub workflow_id: String,
+    pub status: ExecutionStatus,
+    pub trigger: ExecutionTrigger,
+    pub input: Value,
+    pub steps: Vec<StepRecord>,
+    #[serde(with = "rfc3339_ms_opt", default)]
+    pub started_at: Option<i64>,
+    #[serde(with = "rfc3339_ms_opt", default)]
+    pub completed_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub error: Option<String>,
+    /// Set while a `delay` step holds the execution: when it may continue.
+    #[serde(with = "rfc3339_ms_opt", default, skip_serializing_if = "Option::is_none")]
+    pub resume_at: Option<i64>,
+    /// The execution this one replays, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<String>,
+}
+
+/// What the executions list shows for one execution; kept in the list index so a page of 100
+/// needs no read of the (possibly large) full records.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecutionSummary {
+    pub id: String,
+    pub workflow_id: String,
+    pub status: ExecutionStatus,
+    #[serde(with = "rfc3339_ms_opt", default)]
+    pub started_at: Option<i64>,
+    #[serde(with = "rfc3339_ms_opt", default)]
+    pub completed_at: Option<i64>,
+    pub duration_ms: Option<i64>,
+}
+
+impl Execution {
+    pub fn summary(&self) -> ExecutionSummary {
+        ExecutionSummary {
+            id: self.id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            status: self.status,
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+            duration_ms: self.duration_ms,
+        }
+    }
+}

@@ -1,0 +1,300 @@
+//! Wiring: open the store → load the catalog → start the engine and recover pending work →
+//! bind the listener → serve. `Application` is what `serve` runs and what tests start on
+//! port 0 with a temporary data directory.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+
+use crate::actors::Engine;
+use crate::actors::admission::Admission;
+use crate::api::{self, AppState};
+use crate::catalog::Catalog;
+use crate::config::Settings;
+use crate::engine::EngineDeps;
+use crate::engine::email::Mailer;
+use crate::engine::http::HttpCaller;
+use crate::engine::template::Renderer;
+use crate::keys::{display_prefix, generate_api_key, generate_signing_secret, hash_api_key};
+use crate::model::{Account, ApiKey, Plan};
+use crate::ratelimit::RateLimiter;
+use crate::store::{Store, StoreError};
+use crate::timefmt::now_ms;
+
+/// Writes queued for the writer thread before `submit` answers Busy.
+const WRITE_QUEUE_CAPACITY: usize = 65_536;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// The default account and key created on the first start of a data directory.
+pub struct FirstStart {
+    pub account_id: String,
+    pub api_key: String,
+}
+
+pub struct Application {
+    addr: SocketAddr,
+    server: Server,
+    state: web::Data<AppState>,
+    first_start: Option<FirstStart>,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        let settings = Arc::new(settings);
+        let storage = settings.storage.clone();
+        let (store, _guard) = tokio::task::spawn_blocking(move || {
+            Store::open(
+                &storage.data_dir,
+                storage.durability(),
+                storage.max_batch,
+                WRITE_QUEUE_CAPACITY,
+            )
+        })
+        .await
+        .map_err(|e| StartError::Other(format!("opening the store: {e}")))??;
+
+        let first_start = initialise_if_new(&store).await?;
+        let catalog = Arc::new(Catalog::from_snapshot(store.read(|s| s.load_catalog()).await?));
+
+        let mailer = Mailer::from_settings(
+            &settings.smtp,
+            settings.smtp_password.as_ref().map(|s| s.0.as_str()),
+        )
+        .map_err(StartError::Other)?;
+        if mailer.is_recording() {
+            tracing::warn!("no [smtp] host configured: emails are recorded in execution steps, not sent");
+        }
+        let deps = Arc::new(EngineDeps {
+            renderer: Renderer::new(settings.engine.template_fuel, settings.engine.template_max_bytes),
+            mailer,
+            http: HttpCaller::new(
+                settings.http_actions.allowed_nets(),
+                settings.http_actions.max_redirects,
+                settings.http_actions.max_response_bytes,
+            ),
+            default_http_timeout: Duration::from_millis(settings.http_actions.default_timeout_ms),
+            max_http_timeout: Duration::from_millis(settings.http_actions.max_timeout_ms),
+        });
+        let admission = Admission::new(settings.engine.max_pending);
+        let engine = Engine::start(
+            store.clone(),
+            catalog.clone(),
+            deps.clone(),
+            admission,
+            settings.engine.workflow_concurrency,
+            tokio::runtime::Handle::current(),
+        );
+        let recovered = engine.recover().await?;
+        if recovered > 0 {
+            tracing::info!(recovered, "resuming executions that had not finished");
+        }
+
+        let listener = TcpListener::bind(&settings.server.listen).map_err(|source| StartError::Bind {
+            addr: settings.server.listen.clone(),
+            source,
+        })?;
+        let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+        let public_url = settings.public_url(addr);
+
+        let state = web::Data::new(AppState {
+            admin_token: settings.admin_token.clone(),
+            settings: settings.clone(),
+            store: store.clone(),
+            catalog,
+            engine: engine.clone(),
+            deps,
+            limiter: Arc::new(RateLimiter::new()),
+            public_url,
+            draining: Arc::new(AtomicBool::new(false)),
+            metrics: crate::metrics::install(),
+        });
+        let app_state = state.clone();
+        let workers = match settings.server.workers {
+            0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+            n => n,
+        };
+        let server = HttpServer::new(move || {
+            let state = app_state.clone();
+            App::new()
+                .wrap(from_fn(api::middleware::observe))
+                .configure(move |cfg| api::routes(cfg, state))
+        })
+        .workers(workers)
+        .disable_signals()
+        .shutdown_timeout(settings.engine.shutdown_timeout_secs)
+        .listen(listener)
+        .map_err(|source| StartError::Bind {
+            addr: addr.to_string(),
+            source,
+        })?
+        .run();
+
+        spawn_background(&state);
+        tracing::info!("listening on http://{addr}");
+        Ok(Application {
+            addr,
+            server,
+            state,
+            first_start,
+        })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.state.public_url
+    }
+
+    /// The default key, when this start initialised the data directory.
+    pub fn first_start(&self) -> Option<&FirstStart> {
+        self.first_start.as_ref()
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains and returns.
+    pub async fn run_until_signal(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let state = self.state.clone();
+        crate::systemd::notify_ready();
+        let server = tokio::spawn(self.server);
+        wait_for_signal().await;
+        shutdown(&state, &handle).await;
+        let _ = server.await;
+        Ok(())
+    }
+
+    /// Serves until the returned future is dropped; for tests.
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
+    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM received; draining"),
+        _ = int.recv() => tracing::info!("SIGINT received; draining"),
+    }
+}
+
+/// Graceful shutdown: refuse new events (503 + Retry-After), let running executions finish
+/// within the timeout, stop the HTTP server, flush the WAL.
+pub async fn shutdown(state: &AppState, server: &ServerHandle) {
+    crate::systemd::notify_stopping();
+    state.draining.store(true, Ordering::Release);
+    let timeout = Duration::from_secs(state.settings.engine.shutdown_timeout_secs);
+    let left = state.engine.drain(timeout).await;
+    if left > 0 {
+        tracing::warn!(left, "executions still running at the shutdown timeout; they resume on the next start");
+    }
+    server.stop(true).await;
+    match state.store.read(|s| s.flush_wal()).await {
+        Ok(()) => tracing::info!("write-ahead log flushed; stopped"),
+        Err(e) => tracing::error!(error = %e, "flushing the write-ahead log failed"),
+    }
+}
+
+/// Creates the `default` account and its first key on an empty data directory, and prints
+/// the key once on stdout.
+async fn initialise_if_new(store: &Store) -> Result<Option<FirstStart>, StartError> {
+    if store.read(|s| s.is_initialised()).await? {
+        return Ok(None);
+    }
+    let now = now_ms();
+    let account = Account {
+        id: crate::ids::account_id(),
+        name: "default".into(),
+        plan: Plan::Free,
+        limits: None,
+        signing_secret: generate_signing_secret(),
+        created_at: now,
+        updated_at: now,
+    };
+    let secret = generate_api_key();
+    let key = ApiKey {
+        id: crate::ids::api_key_id(),
+        account_id: account.id.clone(),
+        name: "default".into(),
+        prefix: display_prefix(&secret),
+        hash: hash_api_key(&secret),
+        created_at: now,
+    };
+    store.initialise(&account, &key).await?;
+    tracing::info!(account_id = %account.id, key_id = %key.id, "first start: created the default account and API key (printed on stdout)");
+    Ok(Some(FirstStart {
+        account_id: account.id,
+        api_key: secret,
+    }))
+}
+
+fn spawn_background(state: &web::Data<AppState>) {
+    // Retention: delete old finished executions and expired idempotency keys.
+    let s = state.clone();
+    tokio::spawn(async move {
+        let interval = s.settings.retention.sweep_interval();
+        let max_age = s.settings.retention.max_age();
+        let dedupe = Duration::from_secs(s.settings.webhooks.dedupe_window_secs);
+        loop {
+            tokio::time::sleep(interval).await;
+            let now = now_ms();
+            let cutoff = now - max_age.as_millis() as i64;
+            let dedupe_cutoff = now - dedupe.as_millis() as i64;
+            match s.store.read(move |st| st.purge(cutoff, dedupe_cutoff)).await {
+                Ok(n) if n > 0 => tracing::info!(deleted = n, "retention: old executions deleted"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "retention sweep failed"),
+            }
+        }
+    });
+    // Rate-limit buckets of idle accounts, and the metrics recorder's upkeep.
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            s.limiter.evict_idle(now_ms());
+        }
+    });
+    if let Some(handle) = state.metrics.clone() {
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                handle.run_upkeep();
+            }
+        });
+    }
+    if let Some(interval) = crate::systemd::watchdog_interval() {
+        tokio::spawn(crate::systemd::watchdog(
+            interval,
+            state.store.clone(),
+            state.engine.clone(),
+        ));
+    }
+}

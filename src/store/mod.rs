@@ -1,0 +1,597 @@
+//! The store: every byte the daemon keeps, in RocksDB. The only module that imports `rocksdb`.
+//!
+//! Its interface speaks of our data (accounts, keys, workflows, hooks, executions), never of
+//! column families, so another engine can slot in behind it. Writes are async and go through
+//! the group-commit writer thread (`writer`); reads are blocking calls that async callers make
+//! from `spawn_blocking` (see [`Store::read`]), never on an async thread.
+
+mod codec;
+pub mod keys;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use rocksdb::{
+    ColumnFamilyDescriptor, DB, DBCompressionType, IteratorMode, MergeOperands, Options,
+    ReadOptions,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Durability;
+use crate::model::{
+    Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Workflow,
+};
+use keys::Family;
+pub use writer::{DedupeCheck, Op, WriteOutcome};
+use writer::Writer;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("the write queue is full")]
+    Busy,
+    #[error("the store is shut down")]
+    Closed,
+    #[error("the data directory {0} is in use by another botcadence process")]
+    Locked(String),
+    #[error("rocksdb: {0}")]
+    Db(String),
+    #[error("corrupt value in {family}: {error}")]
+    Corrupt { family: &'static str, error: String },
+}
+
+/// What is remembered about an idempotency key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DedupeEntry {
+    pub execution_id: String,
+    pub at_ms: i64,
+}
+
+/// Everything small enough to keep in memory, loaded once at start.
+#[derive(Debug, Default)]
+pub struct CatalogSnapshot {
+    pub accounts: Vec<Account>,
+    pub api_keys: Vec<ApiKey>,
+    pub workflows: Vec<Workflow>,
+    pub hooks: Vec<Hook>,
+}
+
+/// Filters of the executions list.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionQuery {
+    pub status: Option<ExecutionStatus>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<DB>,
+    writer: Writer,
+}
+
+/// Keeps the writer thread's handle so shutdown can wait for the last batch.
+pub struct StoreGuard {
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl StoreGuard {
+    /// Waits for the writer thread to write what it has and exit. Every `Store` clone must be
+    /// dropped first, or this waits for ever.
+    pub fn join(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Marker of a data directory that has been initialised (default account created).
+const META_INITIALISED: &[u8] = b"initialised";
+
+fn add_i64(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Option<Vec<u8>> {
+    let mut total = existing.map_or(0, decode_i64);
+    for op in operands {
+        total += decode_i64(op);
+    }
+    Some(total.to_le_bytes().to_vec())
+}
+
+fn decode_i64(bytes: &[u8]) -> i64 {
+    bytes
+        .try_into()
+        .map(i64::from_le_bytes)
+        .unwrap_or_default()
+}
+
+impl Store {
+    /// Opens (creating if needed) the database under `dir`.
+    pub fn open(
+        dir: &Path,
+        durability: Durability,
+        max_batch: usize,
+        queue_capacity: usize,
+    ) -> Result<(Store, StoreGuard), StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| StoreError::Db(format!("creating {}: {e}", dir.display())))?;
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.increase_parallelism(2);
+        opts.set_max_background_jobs(2);
+        opts.set_compression_type(DBCompressionType::Lz4);
+        opts.set_bottommost_compression_type(DBCompressionType::Zstd);
+        opts.set_keep_log_file_num(5);
+
+        let families = Family::ALL.iter().map(|f| {
+            let mut cf = Options::default();
+            cf.set_compression_type(DBCompressionType::Lz4);
+            cf.set_bottommost_compression_type(DBCompressionType::Zstd);
+            if *f == Family::Counters {
+                cf.set_merge_operator_associative("add_i64", add_i64);
+            }
+            ColumnFamilyDescriptor::new(f.name(), cf)
+        });
+        let db = DB::open_cf_descriptors(&opts, dir, families).map_err(|e| {
+            let msg = e.to_string();
+            if msg.contains("LOCK") || msg.contains("lock") {
+                StoreError::Locked(dir.display().to_string())
+            } else {
+                StoreError::Db(msg)
+            }
+        })?;
+        let db = Arc::new(db);
+        let (writer, thread) = Writer::spawn(
+            db.clone(),
+            durability == Durability::Fsync,
+            max_batch,
+            queue_capacity,
+        );
+        Ok((
+            Store { db, writer },
+            StoreGuard {
+                thread: Some(thread),
+            },
+        ))
+    }
+
+    /// Runs a blocking read on tokio's blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .map_err(|e| StoreError::Db(format!("read task failed: {e}")))?
+    }
+
+    fn cf(&self, family: Family) -> &rocksdb::ColumnFamily {
+        self.db
+            .cf_handle(family.name())
+            .expect("every column family is created when the store opens")
+    }
+
+    fn get<T: for<'de> Deserialize<'de>>(
+        &self,
+        family: Family,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        match self.db.get_pinned_cf(self.cf(family), key) {
+            Ok(Some(bytes)) => codec::decode(&bytes).map(Some).map_err(|error| {
+                StoreError::Corrupt {
+                    family: family.name(),
+                    error,
+                }
+            }),
+            Ok(None) => Ok(None),
+            Err(e) => Err(StoreError::Db(e.to_string())),
+        }
+    }
+
+    fn all<T: for<'de> Deserialize<'de>>(&self, family: Family) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf(self.cf(family), IteratorMode::Start) {
+            let (_, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            out.push(codec::decode(&v).map_err(|error| StoreError::Corrupt {
+                family: family.name(),
+                error,
+            })?);
+        }
+        Ok(out)
+    }
+
+    // ---- catalog: accounts, keys, workflows, hooks ----
+
+    /// Everything the in-memory catalog mirrors (blocking).
+    pub fn load_catalog(&self) -> Result<CatalogSnapshot, StoreError> {
+        Ok(CatalogSnapshot {
+            accounts: self.all(Family::Accounts)?,
+            api_keys: self.all(Family::ApiKeys)?,
+            workflows: self.all(Family::Workflows)?,
+            hooks: self.all(Family::Hooks)?,
+        })
+    }
+
+    /// Whether this data directory has been initialised before (blocking).
+    pub fn is_initialised(&self) -> Result<bool, StoreError> {
+        self.db
+            .get_cf(self.cf(Family::Meta), META_INITIALISED)
+            .map(|v| v.is_some())
+            .map_err(|e| StoreError::Db(e.to_string()))
+    }
+
+    /// Stores the first account and key together with the "initialised" marker, atomically.
+    pub async fn initialise(&self, account: &Account, key: &ApiKey) -> Result<(), StoreError> {
+        let ops = vec![
+            put(Family::Accounts, &account.id, account),
+            put(Family::ApiKeys, &key.id, key),
+            Op::Put(Family::Meta, META_INITIALISED.to_vec(), b"1".to_vec()),
+        ];
+        self.writer.submit(ops, None).await.map(|_| ())
+    }
+
+    pub async fn put_account(&self, account: &Account) -> Result<(), StoreError> {
+        self.write(vec![put(Family::Accounts, &account.id, account)])
+            .await
+    }
+
+    pub async fn put_api_key(&self, key: &ApiKey) -> Result<(), StoreError> {
+        self.write(vec![put(Family::ApiKeys, &key.id, key)]).await
+    }
+
+    pub async fn delete_api_key(&self, id: &str) -> Result<(), StoreError> {
+        self.write(vec![Op::Delete(Family::ApiKeys, id.as_bytes().to_vec())])
+            .await
+    }
+
+    pub async fn put_workflow(&self, workflow: &Workflow) -> Result<(), StoreError> {
+        self.write(vec![put(Family::Workflows, &workflow.id, workflow)])
+            .await
+    }
+
+    /// Deletes a workflow and the hooks that trigger it, atomically.
+    pub async fn delete_workflow(&self, id: &str, hook_ids: &[String]) -> Result<(), StoreError> {
+        let mut ops = vec![Op::Delete(Family::Workflows, id.as_bytes().to_vec())];
+        ops.extend(
+            hook_ids
+                .iter()
+                .map(|h| Op::Delete(Family::Hooks, h.as_bytes().to_vec())),
+        );
+        self.write(ops).await
+    }
+
+    pub async fn put_hook(&self, hook: &Hook) -> Result<(), StoreError> {
+        self.write(vec![put(Family::Hooks, &hook.id, hook)]).await
+    }
+
+    pub async fn delete_hook(&self, id: &str) -> Result<(), StoreError> {
+        self.write(vec![Op::Delete(Family::Hooks, id.as_bytes().to_vec())])
+            .await
+    }
+
+    async fn write(&self, ops: Vec<Op>) -> Result<(), StoreError> {
+        self.writer.submit(ops, None).await.map(|_| ())
+    }
+
+    // ---- executions ----
+
+    /// Stores a newly accepted execution and marks it pending, unless `dedupe` finds its
+    /// idempotency key already used. Returns once durable.
+    pub async fn accept_execution(
+        &self,
+        execution: &Execution,
+        dedupe: Option<(&str, &str, DedupeEntry, i64)>,
+    ) -> Result<WriteOutcome, StoreError> {
+        let mut ops = Vec::with_capacity(6);
+        ops.push(put(Family::Executions, &execution.id, execution));
+        ops.push(Op::Put(
+            Family::Pending,
+            execution.id.as_bytes().to_vec(),
+            Vec::new(),
+        ));
+        index_ops(&mut ops, execution, None);
+        let dedupe = dedupe.map(|(hook, key, entry, not_before_ms)| DedupeCheck {
+            key: keys::dedupe(hook, key),
+            entry,
+            not_before_ms,
+        });
+        self.writer.submit(ops, dedupe).await
+    }
+
+    /// Records an execution's progress. `previous` is the status stored before, so the
+    /// status index and counters move with it. A terminal status leaves the pending set.
+    pub async fn save_execution(
+        &self,
+        execution: &Execution,
+        previous: ExecutionStatus,
+    ) -> Result<(), StoreError> {
+        let mut ops = Vec::with_capacity(8);
+        ops.push(put(Family::Executions, &execution.id, execution));
+        index_ops(&mut ops, execution, Some(previous));
+        if execution.status.is_terminal() {
+            ops.push(Op::Delete(
+                Family::Pending,
+                execution.id.as_bytes().to_vec(),
+            ));
+        }
+        self.write(ops).await
+    }
+
+    /// One execution (blocking).
+    pub fn execution(&self, id: &str) -> Result<Option<Execution>, StoreError> {
+        self.get(Family::Executions, id.as_bytes())
+    }
+
+    /// Every accepted execution that has not reached a terminal status (blocking).
+    pub fn pending_executions(&self) -> Result<Vec<Execution>, StoreError> {
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf(self.cf(Family::Pending), IteratorMode::Start)
+        {
+            let (k, _) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            if let Some(exec) = self.get::<Execution>(Family::Executions, &k)? {
+                out.push(exec);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A page of a workflow's executions, newest first, and the exact number matching the
+    /// filters (blocking). Without a time window the total comes from counters kept with
+    /// every write; with one, from a key-only scan of that window.
+    pub fn list_executions(
+        &self,
+        workflow_id: &str,
+        q: &ExecutionQuery,
+    ) -> Result<(Vec<ExecutionSummary>, u64), StoreError> {
+        let (family, prefix) = match q.status {
+            None => (Family::ExecByWorkflow, keys::exec_list_prefix(workflow_id, None)),
+            Some(s) => (
+                Family::ExecByStatus,
+                keys::exec_list_prefix(workflow_id, Some(s)),
+            ),
+        };
+        let mut lower = prefix.clone();
+        lower.extend_from_slice(
+            q.from_ms
+                .map_or_else(|| "exec_".to_string(), |ms| keys::exec_id_floor(ms * 1000))
+                .as_bytes(),
+        );
+        let mut upper = prefix.clone();
+        upper.extend_from_slice(
+            q.to_ms
+                .map_or_else(|| "exec_~".to_string(), |ms| keys::exec_id_ceiling(ms * 1000 + 999))
+                .as_bytes(),
+        );
+        let bounded = |keys_only: bool| {
+            let mut ro = ReadOptions::default();
+            ro.set_iterate_lower_bound(lower.clone());
+            ro.set_iterate_upper_bound(upper.clone());
+            if keys_only {
+                ro.fill_cache(false);
+            }
+            ro
+        };
+
+        let mut page = Vec::with_capacity(q.limit);
+        let iter = self
+            .db
+            .iterator_cf_opt(self.cf(family), bounded(false), IteratorMode::End);
+        for item in iter.skip(q.offset).take(q.limit) {
+            let (_, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            page.push(codec::decode(&v).map_err(|error| StoreError::Corrupt {
+                family: family.name(),
+                error,
+            })?);
+        }
+
+        let total = if q.from_ms.is_none() && q.to_ms.is_none() {
+            self.counter(workflow_id, q.status)?.max(0) as u64
+        } else {
+            let mut raw = self.db.raw_iterator_cf_opt(self.cf(family), bounded(true));
+            raw.seek_to_first();
+            let mut n = 0u64;
+            while raw.valid() {
+                n += 1;
+                raw.next();
+            }
+            raw.status().map_err(|e| StoreError::Db(e.to_string()))?;
+            n
+        };
+        Ok((page, total))
+    }
+
+    /// Executions of a workflow with the given status (or all), from the counters (blocking).
+    pub fn counter(
+        &self,
+        workflow_id: &str,
+        status: Option<ExecutionStatus>,
+    ) -> Result<i64, StoreError> {
+        self.db
+            .get_cf(self.cf(Family::Counters), keys::counter(workflow_id, status))
+            .map(|v| v.map_or(0, |b| decode_i64(&b)))
+            .map_err(|e| StoreError::Db(e.to_string()))
+    }
+
+    /// Deletes finished executions created before `cutoff_ms` and idempotency keys older
+    /// than `dedupe_cutoff_ms`, then compacts the freed ranges (blocking). Returns the number
+    /// of executions deleted.
+    pub fn purge(&self, cutoff_ms: i64, dedupe_cutoff_ms: i64) -> Result<usize, StoreError> {
+        const CHUNK: usize = 1000;
+        let upper = keys::exec_id_floor(cutoff_ms * 1000);
+        let mut deleted = 0;
+        let mut ops = Vec::new();
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(upper.as_bytes().to_vec());
+        ro.fill_cache(false);
+        for item in self
+            .db
+            .iterator_cf_opt(self.cf(Family::Executions), ro, IteratorMode::Start)
+        {
+            let (k, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            let Ok(exec) = codec::decode::<Execution>(&v) else {
+                continue;
+            };
+            if !exec.status.is_terminal() {
+                continue;
+            }
+            ops.push(Op::Delete(Family::Executions, k.to_vec()));
+            ops.push(Op::Delete(
+                Family::ExecByWorkflow,
+                keys::exec_by_workflow(&exec.workflow_id, &exec.id),
+            ));
+            ops.push(Op::Delete(
+                Family::ExecByStatus,
+                keys::exec_by_status(&exec.workflow_id, exec.status, &exec.id),
+            ));
+            ops.push(Op::Add(
+                Family::Counters,
+                keys::counter(&exec.workflow_id, None),
+                -1,
+            ));
+            ops.push(Op::Add(
+                Family::Counters,
+                keys::counter(&exec.workflow_id, Some(exec.status)),
+                -1,
+            ));
+            deleted += 1;
+            if ops.len() >= CHUNK * 5 {
+                self.writer.submit_blocking(std::mem::take(&mut ops))?;
+            }
+        }
+        for item in self
+            .db
+            .iterator_cf(self.cf(Family::Dedupe), IteratorMode::Start)
+        {
+            let (k, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            let old = codec::decode::<DedupeEntry>(&v).map_or(true, |e| e.at_ms < dedupe_cutoff_ms);
+            if old {
+                ops.push(Op::Delete(Family::Dedupe, k.to_vec()));
+            }
+            if ops.len() >= CHUNK * 5 {
+                self.writer.submit_blocking(std::mem::take(&mut ops))?;
+            }
+        }
+        if !ops.is_empty() {
+            self.writer.submit_blocking(ops)?;
+        }
+        if deleted > 0 {
+            for f in [Family::Executions, Family::ExecByWorkflow, Family::ExecByStatus] {
+                self.db
+                    .compact_range_cf(self.cf(f), None::<&[u8]>, None::<&[u8]>);
+            }
+        }
+        Ok(deleted)
+    }
+
+    // ---- health and metrics ----
+
+    /// A cheap read proving the database answers (blocking).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.is_initialised().map(|_| ())
+    }
+
+    /// Bytes on disk plus memtables, over all families.
+    pub fn size_bytes(&self) -> u64 {
+        Family::ALL
+            .iter()
+            .map(|f| {
+                ["rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables"]
+                    .iter()
+                    .filter_map(|p| self.db.property_int_value_cf(self.cf(*f), *p).ok().flatten())
+                    .sum::<u64>()
+            })
+            .sum()
+    }
+
+    /// Whether RocksDB is currently delaying or stopping writes.
+    pub fn write_stalled(&self) -> bool {
+        let delayed = self
+            .db
+            .property_int_value("rocksdb.actual-delayed-write-rate")
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        let stopped = self
+            .db
+            .property_int_value("rocksdb.is-write-stopped")
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        delayed > 0 || stopped > 0
+    }
+
+    /// Writes queued for the writer thread.
+    pub fn write_queue_len(&self) -> usize {
+        self.writer.queued()
+    }
+
+    /// Raw ops, for tools that seed large datasets (load tests).
+    pub fn writer_submit_blocking(&self, ops: Vec<Op>) -> Result<WriteOutcome, StoreError> {
+        self.writer.submit_blocking(ops)
+    }
+
+    /// The ops that `accept_execution` followed by `save_execution` of a finished execution
+    /// would write, in one list; for seeding tools.
+    pub fn finished_execution_ops(execution: &Execution) -> Vec<Op> {
+        let mut ops = vec![put(Family::Executions, &execution.id, execution)];
+        index_ops(&mut ops, execution, None);
+        ops
+    }
+}
+
+fn put<T: Serialize>(family: Family, id: &str, value: &T) -> Op {
+    Op::Put(family, id.as_bytes().to_vec(), codec::encode(value))
+}
+
+/// Index and counter ops for an execution whose status was `previous` (None: new).
+fn index_ops(ops: &mut Vec<Op>, execution: &Execution, previous: Option<ExecutionStatus>) {
+    let summary = codec::encode(&execution.summary());
+    let wf = &execution.workflow_id;
+    ops.push(Op::Put(
+        Family::ExecByWorkflow,
+        keys::exec_by_workflow(wf, &execution.id),
+        summary.clone(),
+    ));
+    ops.push(Op::Put(
+        Family::ExecByStatus,
+        keys::exec_by_status(wf, execution.status, &execution.id),
+        summary,
+    ));
+    match previous {
+        None => {
+            ops.push(Op::Add(Family::Counters, keys::counter(wf, None), 1));
+            ops.push(Op::Add(
+                Family::Counters,
+                keys::counter(wf, Some(execution.status)),
+                1,
+            ));
+        }
+        Some(prev) if prev != execution.status => {
+            ops.push(Op::Delete(
+                Family::ExecByStatus,
+                keys::exec_by_status(wf, prev, &execution.id),
+            ));
+            ops.push(Op::Add(Family::Counters, keys::counter(wf, Some(prev)), -1));
+            ops.push(Op::Add(
+                Family::Counters,
+                keys::counter(wf, Some(execution.status)),
+                1,
+            ));
+        }
+        Some(_) => {}
+    }
+}
+
+impl Store {
+    /// Writes the WAL to disk and fsyncs it (shutdown), blocking.
+    pub fn flush_wal(&self) -> Result<(), StoreError> {
+        self.db
+            .flush_wal(true)
+            .map_err(|e| StoreError::Db(e.to_string()))
+    }
+}

@@ -1,0 +1,191 @@
+//! The single writer thread: every write goes through it, so concurrent writers share one
+//! RocksDB write and, with `durability = "fsync"`, one fsync (group commit).
+//!
+//! Invariants: callers never block on it — `submit` fails fast with `Busy` when the queue is
+//! full; a reply is sent only after the batch holding the request is durable as configured;
+//! idempotency checks run here, so two requests with the same key can never both be stored.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use crossbeam_channel::{Receiver, Sender, TrySendError};
+use rocksdb::{DB, WriteBatch, WriteOptions};
+use tokio::sync::oneshot;
+
+use super::keys::Family;
+use super::{DedupeEntry, StoreError, codec};
+
+/// One change to one column family.
+#[derive(Debug, Clone)]
+pub enum Op {
+    Put(Family, Vec<u8>, Vec<u8>),
+    Delete(Family, Vec<u8>),
+    /// Adds an i64 to a counter (`counters` family only).
+    Add(Family, Vec<u8>, i64),
+}
+
+/// "Store these ops unless this idempotency key was already seen recently."
+#[derive(Debug, Clone)]
+pub struct DedupeCheck {
+    pub key: Vec<u8>,
+    pub entry: DedupeEntry,
+    /// Entries older than this (unix ms) no longer count.
+    pub not_before_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The idempotency key was seen: nothing was written; here is the original execution.
+    Duplicate(String),
+}
+
+pub struct WriteRequest {
+    pub ops: Vec<Op>,
+    pub dedupe: Option<DedupeCheck>,
+    pub reply: oneshot::Sender<Result<WriteOutcome, StoreError>>,
+}
+
+/// Handle used to submit writes.
+#[derive(Clone)]
+pub struct Writer {
+    tx: Sender<WriteRequest>,
+}
+
+impl Writer {
+    pub fn spawn(
+        db: Arc<DB>,
+        fsync: bool,
+        max_batch: usize,
+        capacity: usize,
+    ) -> (Writer, JoinHandle<()>) {
+        let (tx, rx) = crossbeam_channel::bounded(capacity);
+        let handle = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || run(db, rx, fsync, max_batch))
+            .expect("spawning the store writer thread");
+        (Writer { tx }, handle)
+    }
+
+    /// Queues a write and waits until it is durable.
+    pub async fn submit(
+        &self,
+        ops: Vec<Op>,
+        dedupe: Option<DedupeCheck>,
+    ) -> Result<WriteOutcome, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        match self.tx.try_send(WriteRequest { ops, dedupe, reply }) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(StoreError::Busy),
+            Err(TrySendError::Disconnected(_)) => return Err(StoreError::Closed),
+        }
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Same as `submit`, from a blocking thread.
+    pub fn submit_blocking(&self, ops: Vec<Op>) -> Result<WriteOutcome, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(WriteRequest {
+                ops,
+                dedupe: None,
+                reply,
+            })
+            .map_err(|_| StoreError::Closed)?;
+        rx.blocking_recv().map_err(|_| StoreError::Closed)?
+    }
+
+    /// Requests queued but not yet written.
+    pub fn queued(&self) -> usize {
+        self.tx.len()
+    }
+}
+
+fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
+    let mut write_options = WriteOptions::default();
+    write_options.set_sync(fsync);
+    let mut requests: Vec<WriteRequest> = Vec::with_capacity(max_batch);
+    while let Ok(first) = rx.recv() {
+        requests.push(first);
+        while requests.len() < max_batch {
+            match rx.try_recv() {
+                Ok(r) => requests.push(r),
+                Err(_) => break,
+            }
+        }
+        let started = Instant::now();
+        let mut batch = WriteBatch::default();
+        let mut outcomes = Vec::with_capacity(requests.len());
+        // Keys claimed earlier in this same batch, not yet visible to `get`.
+        let mut claimed: HashMap<Vec<u8>, String> = HashMap::new();
+        for req in &requests {
+            let outcome = match &req.dedupe {
+                Some(check) => match find_duplicate(&db, check, &claimed) {
+                    Ok(Some(original)) => Ok(WriteOutcome::Duplicate(original)),
+                    Ok(None) => {
+                        claimed.insert(check.key.clone(), check.entry.execution_id.clone());
+                        add_ops(&db, &mut batch, &req.ops);
+                        let cf = handle(&db, Family::Dedupe);
+                        batch.put_cf(cf, &check.key, codec::encode(&check.entry));
+                        Ok(WriteOutcome::Written)
+                    }
+                    Err(e) => Err(e),
+                },
+                None => {
+                    add_ops(&db, &mut batch, &req.ops);
+                    Ok(WriteOutcome::Written)
+                }
+            };
+            outcomes.push(outcome);
+        }
+        let result = db.write_opt(batch, &write_options);
+        metrics::histogram!("botcadence_store_write_batch_size").record(requests.len() as f64);
+        metrics::histogram!("botcadence_store_write_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        for (req, outcome) in requests.drain(..).zip(outcomes) {
+            let reply = match (&result, outcome) {
+                (Ok(()), outcome) => outcome,
+                (Err(e), _) => Err(StoreError::Db(e.to_string())),
+            };
+            // The caller may have gone away (client disconnected); the write stands anyway.
+            let _ = req.reply.send(reply);
+        }
+    }
+    if let Err(e) = db.flush_wal(true) {
+        tracing::error!(error = %e, "flushing the write-ahead log at shutdown failed");
+    }
+}
+
+fn handle(db: &DB, family: Family) -> &rocksdb::ColumnFamily {
+    db.cf_handle(family.name())
+        .expect("every column family is created when the store opens")
+}
+
+fn add_ops(db: &DB, batch: &mut WriteBatch, ops: &[Op]) {
+    for op in ops {
+        match op {
+            Op::Put(f, k, v) => batch.put_cf(handle(db, *f), k, v),
+            Op::Delete(f, k) => batch.delete_cf(handle(db, *f), k),
+            Op::Add(f, k, n) => batch.merge_cf(handle(db, *f), k, n.to_le_bytes()),
+        }
+    }
+}
+
+fn find_duplicate(
+    db: &DB,
+    check: &DedupeCheck,
+    claimed: &HashMap<Vec<u8>, String>,
+) -> Result<Option<String>, StoreError> {
+    if let Some(id) = claimed.get(&check.key) {
+        return Ok(Some(id.clone()));
+    }
+    let found = db
+        .get_cf(handle(db, Family::Dedupe), &check.key)
+        .map_err(|e| StoreError::Db(e.to_string()))?;
+    Ok(found
+        .and_then(|bytes| codec::decode::<DedupeEntry>(&bytes).ok())
+        .filter(|entry| entry.at_ms >= check.not_before_ms)
+        .map(|entry| entry.execution_id))
+}

@@ -1,0 +1,46 @@
+//! systemd integration: `READY=1` once the store is open and the listener bound,
+//! `STOPPING=1` on shutdown, and `WATCHDOG=1` pings sent only while the daemon proves itself
+//! alive (a store read and a dispatcher round trip). Without `NOTIFY_SOCKET` all of this is a
+//! no-op.
+
+use std::time::Duration;
+
+use sd_notify::NotifyState;
+
+use crate::actors::Engine;
+use crate::store::Store;
+
+pub fn notify_ready() {
+    if let Err(e) = sd_notify::notify(false, &[NotifyState::Ready]) {
+        tracing::warn!(error = %e, "could not notify systemd of readiness");
+    }
+}
+
+pub fn notify_stopping() {
+    let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
+}
+
+/// The watchdog interval systemd asked for, if any.
+pub fn watchdog_interval() -> Option<Duration> {
+    let mut usec = 0u64;
+    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
+        Some(Duration::from_micros(usec))
+    } else {
+        None
+    }
+}
+
+/// Pings the watchdog at half its interval while the store and dispatcher answer.
+pub async fn watchdog(interval: Duration, store: Store, engine: Engine) {
+    let period = interval / 2;
+    loop {
+        tokio::time::sleep(period).await;
+        let store_ok = store.read(|s| s.ping()).await.is_ok();
+        let engine_ok = engine.ping(period).await;
+        if store_ok && engine_ok {
+            let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
+        } else {
+            tracing::error!(store_ok, engine_ok, "liveness check failed; not pinging the watchdog");
+        }
+    }
+}
