@@ -12,7 +12,11 @@ use crate::config::{ADMIN_TOKEN_ENV, CliOverrides, Settings};
 use crate::startup::Application;
 
 #[derive(Parser, Debug)]
-#[command(name = "botcadence", version, about = "Self-hosted workflow automation: durable webhooks in, workflows run, every execution recorded.")]
+#[command(
+    name = "botcadence",
+    version,
+    about = "Self-hosted workflow automation: durable webhooks in, workflows run, every execution recorded."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -56,7 +60,12 @@ enum Command {
 #[derive(clap::Args, Debug)]
 struct Remote {
     /// Base URL of the running daemon.
-    #[arg(long, global = true, default_value = "http://127.0.0.1:8080", env = "BOTCADENCE_URL")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "http://127.0.0.1:8080",
+        env = "BOTCADENCE_URL"
+    )]
     url: String,
 }
 
@@ -114,16 +123,18 @@ pub fn main() -> ExitCode {
             listen,
             data_dir,
         } => serve(config, CliOverrides { listen, data_dir }),
-        Command::CheckConfig { config } => match Settings::load(config.as_deref(), &CliOverrides::default()) {
-            Ok(_) => {
-                println!("configuration is valid");
-                ExitCode::SUCCESS
+        Command::CheckConfig { config } => {
+            match Settings::load(config.as_deref(), &CliOverrides::default()) {
+                Ok(_) => {
+                    println!("configuration is valid");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprint!("{e}");
+                    ExitCode::from(2)
+                }
             }
-            Err(e) => {
-                eprint!("{e}");
-                ExitCode::from(2)
-            }
-        },
+        }
         Command::Accounts { remote, action } => remote_call(&remote, account_request(action)),
         Command::Keys { remote, action } => remote_call(&remote, key_request(action)),
     }
@@ -168,14 +179,26 @@ fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {
     });
     // Background tasks (timers of delayed executions) must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
+    let code = match result {
+        Ok(()) => 0,
         Err(e) => {
             tracing::error!(error = %e, "botcadence could not start");
             eprintln!("error: {e}");
-            ExitCode::FAILURE
+            1
         }
-    }
+    };
+    exit_now(code)
+}
+
+/// Ends the process without running C++ static destructors. Tasks still hold the RocksDB
+/// handle at this point (its WAL is already synced and its background work stopped), and
+/// tearing RocksDB's statics down under it aborts with "pthread lock: Invalid argument".
+fn exit_now(code: i32) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process at once; every durable write was synced before.
+    unsafe { libc::_exit(code) }
 }
 
 struct Request {
@@ -213,7 +236,8 @@ fn account_request(action: AccountAction) -> Request {
             webhooks_per_second,
         } => {
             let mut body = json!({"name": name, "plan": plan});
-            if let Some(l) = limits_json(requests_per_minute, requests_per_day, webhooks_per_second) {
+            if let Some(l) = limits_json(requests_per_minute, requests_per_day, webhooks_per_second)
+            {
                 body["limits"] = l;
             }
             Request {
@@ -233,7 +257,8 @@ fn account_request(action: AccountAction) -> Request {
             if let Some(p) = plan {
                 body["plan"] = p.into();
             }
-            if let Some(l) = limits_json(requests_per_minute, requests_per_day, webhooks_per_second) {
+            if let Some(l) = limits_json(requests_per_minute, requests_per_day, webhooks_per_second)
+            {
                 body["limits"] = l;
             }
             Request {
@@ -265,7 +290,10 @@ fn remote_call(remote: &Remote, req: Request) -> ExitCode {
         eprintln!("set {ADMIN_TOKEN_ENV} to the daemon's admin token");
         return ExitCode::from(2);
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -264,7 +264,11 @@ impl Settings {
         }
 
         if let Some(listen) = &cli.listen {
-            set_path(&mut merged, &["server", "listen"], Value::String(listen.clone()));
+            set_path(
+                &mut merged,
+                &["server", "listen"],
+                Value::String(listen.clone()),
+            );
         }
         if let Some(dir) = &cli.data_dir {
             set_path(
@@ -280,10 +284,17 @@ impl Settings {
         };
         settings.validate(&mut problems);
         settings.admin_token = admin_token_env.or_else(|| {
-            read_secret_file(&settings.admin.token_file, "admin.token_file", &mut problems)
+            read_secret_file(
+                &settings.admin.token_file,
+                "admin.token_file",
+                &mut problems,
+            )
         });
-        settings.smtp_password =
-            read_secret_file(&settings.smtp.password_file, "smtp.password_file", &mut problems);
+        settings.smtp_password = read_secret_file(
+            &settings.smtp.password_file,
+            "smtp.password_file",
+            &mut problems,
+        );
         if problems.is_empty() {
             Ok(settings)
         } else {
@@ -299,7 +310,7 @@ impl Settings {
             ));
         }
         let url = &self.server.public_url;
-        if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             problems.push(format!(
                 "server.public_url: '{url}' must start with http:// or https://"
             ));
@@ -338,7 +349,10 @@ impl Settings {
             ));
         }
         if !self.smtp.from.contains('@') {
-            problems.push(format!("smtp.from: '{}' is not an email address", self.smtp.from));
+            problems.push(format!(
+                "smtp.from: '{}' is not an email address",
+                self.smtp.from
+            ));
         }
         for cidr in &self.http_actions.allow_cidrs {
             if cidr.parse::<IpNet>().is_err() {
@@ -478,10 +492,7 @@ fn apply_env(
         }
     }
     let Some(def) = def else {
-        problems.push(format!(
-            "{var}: no such setting {}",
-            path.join(".")
-        ));
+        problems.push(format!("{var}: no such setting {}", path.join(".")));
         return;
     };
     let value = match def {
@@ -626,7 +637,9 @@ mod tests {
 
     #[test]
     fn file_then_env_then_cli_take_precedence_in_that_order() {
-        let f = file("[server]\nlisten = \"127.0.0.1:9000\"\npublic_url = \"https://hooks.example.com\"\n[storage]\ndurability = \"wal\"\n");
+        let f = file(
+            "[server]\nlisten = \"127.0.0.1:9000\"\npublic_url = \"https://hooks.example.com\"\n[storage]\ndurability = \"wal\"\n",
+        );
         let s = Settings::load_from(
             Some(f.path()),
             env(&[("BOTCADENCE_SERVER__LISTEN", "127.0.0.1:9100")]),
@@ -668,7 +681,9 @@ mod tests {
 
     #[test]
     fn every_problem_is_listed_at_once() {
-        let f = file("[server]\nlisten = \"nowhere\"\nbogus = 1\n[storage]\ndurability = \"sometimes\"\n[smtp]\ntls = \"maybe\"\n");
+        let f = file(
+            "[server]\nlisten = \"nowhere\"\nbogus = 1\n[storage]\ndurability = \"sometimes\"\n[smtp]\ntls = \"maybe\"\n",
+        );
         let err = Settings::load_from(
             Some(f.path()),
             env(&[("BOTCADENCE_ENGINE__MAX_PENDING", "lots")]),

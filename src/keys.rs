@@ -23,9 +23,9 @@ pub fn hash_api_key(key: &str) -> String {
 
 /// Whether a bearer token has the shape of one of our keys (checked before any lookup).
 pub fn looks_like_api_key(token: &str) -> bool {
-    token
-        .strip_prefix(API_KEY_PREFIX)
-        .is_some_and(|rest| rest.len() == API_KEY_RANDOM_BYTES * 2 && rest.bytes().all(|b| b.is_ascii_hexdigit()))
+    token.strip_prefix(API_KEY_PREFIX).is_some_and(|rest| {
+        rest.len() == API_KEY_RANDOM_BYTES * 2 && rest.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 /// The part of a key that may be shown again (in key lists): prefix and four hex digits.

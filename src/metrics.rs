@@ -13,11 +13,13 @@ use crate::api::AppState;
 
 /// Histogram buckets, in seconds: from 50 µs (an in-memory step) to 30 s (a slow HTTP call).
 const LATENCY_BUCKETS: &[f64] = &[
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-    1.0, 2.5, 5.0, 10.0, 30.0,
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+    2.5, 5.0, 10.0, 30.0,
 ];
 /// Group-commit batch sizes.
-const BATCH_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
+const BATCH_BUCKETS: &[f64] = &[
+    1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0, 1024.0,
+];
 
 static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
@@ -50,34 +52,101 @@ pub fn install() -> Option<PrometheusHandle> {
             }
             describe();
             gauge!("botcadence_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-            gauge!("botcadence_process_start_time_seconds").set(crate::timefmt::now_ms() as f64 / 1000.0);
+            gauge!("botcadence_process_start_time_seconds")
+                .set(crate::timefmt::now_ms() as f64 / 1000.0);
             Some(handle)
         })
         .clone()
 }
 
 fn describe() {
-    describe_counter!("botcadence_http_requests_total", "HTTP requests by route pattern, method and status class.");
-    describe_histogram!("botcadence_http_request_duration_seconds", Unit::Seconds, "HTTP request latency by route pattern and method.");
-    describe_counter!("botcadence_webhook_events_total", "Webhook events received, by outcome.");
-    describe_counter!("botcadence_engine_executions_total", "Executions finished, by status.");
-    describe_histogram!("botcadence_engine_execution_duration_seconds", Unit::Seconds, "Execution duration from start to finish, by status.");
-    describe_counter!("botcadence_engine_action_attempts_total", "Action attempts by action type and outcome.");
-    describe_histogram!("botcadence_engine_action_duration_seconds", Unit::Seconds, "Action attempt duration by action type and outcome.");
-    describe_gauge!("botcadence_engine_executions_pending", "Executions accepted but not finished (including delayed ones).");
-    describe_gauge!("botcadence_engine_oldest_pending_age_seconds", Unit::Seconds, "Age of the oldest pending execution.");
-    describe_gauge!("botcadence_engine_workflow_actors", "Workflow actors alive.");
-    describe_counter!("botcadence_engine_actor_restarts_total", "Workflow actors restarted after they stopped.");
-    describe_counter!("botcadence_ratelimit_rejections_total", "Requests refused by plan limits, by plan and kind (minute, day, ingest).");
-    describe_gauge!("botcadence_store_size_bytes", Unit::Bytes, "RocksDB size: SST files plus memtables.");
-    describe_gauge!("botcadence_store_write_stalled", "1 while RocksDB delays or stops writes.");
-    describe_histogram!("botcadence_store_write_batch_size", "Writes combined into one group commit.");
-    describe_histogram!("botcadence_store_write_duration_seconds", Unit::Seconds, "Duration of one group commit, fsync included.");
-    describe_counter!("botcadence_process_cpu_seconds_total", Unit::Seconds, "CPU time used by the process.");
-    describe_gauge!("botcadence_process_resident_memory_bytes", Unit::Bytes, "Resident memory.");
+    describe_counter!(
+        "botcadence_http_requests_total",
+        "HTTP requests by route pattern, method and status class."
+    );
+    describe_histogram!(
+        "botcadence_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request latency by route pattern and method."
+    );
+    describe_counter!(
+        "botcadence_webhook_events_total",
+        "Webhook events received, by outcome."
+    );
+    describe_counter!(
+        "botcadence_engine_executions_total",
+        "Executions finished, by status."
+    );
+    describe_histogram!(
+        "botcadence_engine_execution_duration_seconds",
+        Unit::Seconds,
+        "Execution duration from start to finish, by status."
+    );
+    describe_counter!(
+        "botcadence_engine_action_attempts_total",
+        "Action attempts by action type and outcome."
+    );
+    describe_histogram!(
+        "botcadence_engine_action_duration_seconds",
+        Unit::Seconds,
+        "Action attempt duration by action type and outcome."
+    );
+    describe_gauge!(
+        "botcadence_engine_executions_pending",
+        "Executions accepted but not finished (including delayed ones)."
+    );
+    describe_gauge!(
+        "botcadence_engine_oldest_pending_age_seconds",
+        Unit::Seconds,
+        "Age of the oldest pending execution."
+    );
+    describe_gauge!(
+        "botcadence_engine_workflow_actors",
+        "Workflow actors alive."
+    );
+    describe_counter!(
+        "botcadence_engine_actor_restarts_total",
+        "Workflow actors restarted after they stopped."
+    );
+    describe_counter!(
+        "botcadence_ratelimit_rejections_total",
+        "Requests refused by plan limits, by plan and kind (minute, day, ingest)."
+    );
+    describe_gauge!(
+        "botcadence_store_size_bytes",
+        Unit::Bytes,
+        "RocksDB size: SST files plus memtables."
+    );
+    describe_gauge!(
+        "botcadence_store_write_stalled",
+        "1 while RocksDB delays or stops writes."
+    );
+    describe_histogram!(
+        "botcadence_store_write_batch_size",
+        "Writes combined into one group commit."
+    );
+    describe_histogram!(
+        "botcadence_store_write_duration_seconds",
+        Unit::Seconds,
+        "Duration of one group commit, fsync included."
+    );
+    describe_counter!(
+        "botcadence_process_cpu_seconds_total",
+        Unit::Seconds,
+        "CPU time used by the process."
+    );
+    describe_gauge!(
+        "botcadence_process_resident_memory_bytes",
+        Unit::Bytes,
+        "Resident memory."
+    );
     describe_gauge!("botcadence_process_open_fds", "Open file descriptors.");
     describe_gauge!("botcadence_process_max_fds", "File descriptor limit.");
-    describe_gauge!("botcadence_process_start_time_seconds", Unit::Seconds, "Start time, unix seconds.");
+    describe_gauge!(
+        "botcadence_process_start_time_seconds",
+        Unit::Seconds,
+        "Start time, unix seconds."
+    );
     describe_gauge!("botcadence_build_info", "Build information; always 1.");
 }
 
@@ -85,13 +154,17 @@ fn describe() {
 pub fn refresh_gauges(state: &AppState) {
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
-    let oldest = admission
-        .oldest_received_us()
-        .map_or(0.0, |us| ((crate::timefmt::now_us() - us).max(0) as f64) / 1e6);
+    let oldest = admission.oldest_received_us().map_or(0.0, |us| {
+        ((crate::timefmt::now_us() - us).max(0) as f64) / 1e6
+    });
     gauge!("botcadence_engine_oldest_pending_age_seconds").set(oldest);
     gauge!("botcadence_engine_workflow_actors").set(state.engine.actor_count() as f64);
     gauge!("botcadence_store_size_bytes").set(state.store.size_bytes() as f64);
-    gauge!("botcadence_store_write_stalled").set(if state.store.write_stalled() { 1.0 } else { 0.0 });
+    gauge!("botcadence_store_write_stalled").set(if state.store.write_stalled() {
+        1.0
+    } else {
+        0.0
+    });
     let p = process_stats();
     metrics::counter!("botcadence_process_cpu_seconds_total").absolute(p.cpu_seconds as u64);
     gauge!("botcadence_process_resident_memory_bytes").set(p.rss_bytes as f64);
@@ -125,11 +198,20 @@ pub fn process_stats() -> ProcessStats {
         }
     }
     if let Ok(statm) = std::fs::read_to_string("/proc/self/statm") {
-        let rss: u64 = statm.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or(0);
+        let rss: u64 = statm
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         s.rss_bytes = rss * page;
     }
-    s.open_fds = std::fs::read_dir("/proc/self/fd").map(|d| d.count() as u64).unwrap_or(0);
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    s.open_fds = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count() as u64)
+        .unwrap_or(0);
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
     // SAFETY: getrlimit writes into the struct we own.
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
         s.max_fds = lim.rlim_cur;

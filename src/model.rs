@@ -236,7 +236,11 @@ pub struct Execution {
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
     /// Set while a `delay` step holds the execution: when it may continue.
-    #[serde(with = "rfc3339_ms_opt", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        with = "rfc3339_ms_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resume_at: Option<i64>,
     /// The execution this one replays, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -8,7 +8,7 @@
 //! (`now_ms`), so tests drive time. Map guards are never held across an `.await` (no method
 //! here is async). Idle accounts are evicted by `evict_idle`, so memory stays bounded.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 
 use dashmap::DashMap;
 
@@ -106,9 +106,7 @@ impl RateLimiter {
 
     /// Keys are 64-bit hashes of account ids: a million accounts cost tens of MiB, not more.
     fn key(&self, account_id: &str) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        account_id.hash(&mut h);
-        h.finish()
+        self.hasher.hash_one(account_id)
     }
 
     fn entry(
@@ -182,8 +180,7 @@ impl RateLimiter {
     /// Drops accounts not seen for a day: their windows would have reset anyway.
     pub fn evict_idle(&self, now_ms: i64) -> usize {
         let before = self.buckets.len();
-        self.buckets
-            .retain(|_, b| now_ms - b.last_seen_ms < DAY_MS);
+        self.buckets.retain(|_, b| now_ms - b.last_seen_ms < DAY_MS);
         before - self.buckets.len()
     }
 
@@ -193,7 +190,11 @@ impl RateLimiter {
 }
 
 /// Effective limits of an account: its custom numbers when Enterprise, else its plan's.
-pub fn effective_limits(plan: Plan, custom: Option<Limits>, table: &crate::config::PlanTable) -> Limits {
+pub fn effective_limits(
+    plan: Plan,
+    custom: Option<Limits>,
+    table: &crate::config::PlanTable,
+) -> Limits {
     match (plan, custom) {
         (Plan::Enterprise, Some(l)) => l,
         _ => table.limits(plan),
@@ -233,7 +234,11 @@ mod tests {
     #[test]
     fn the_day_limit_holds_across_minutes() {
         let rl = RateLimiter::new();
-        let limits = Limits { requests_per_minute: 1000, requests_per_day: 3, webhooks_per_second: 1 };
+        let limits = Limits {
+            requests_per_minute: 1000,
+            requests_per_day: 3,
+            webhooks_per_second: 1,
+        };
         for i in 0..3 {
             assert!(rl.check_api("a", &limits, i * MINUTE_MS).allowed);
         }
@@ -245,18 +250,32 @@ mod tests {
     #[test]
     fn accounts_are_independent_and_plan_changes_apply_at_once() {
         let rl = RateLimiter::new();
-        let one = Limits { requests_per_minute: 1, requests_per_day: 100, webhooks_per_second: 1 };
+        let one = Limits {
+            requests_per_minute: 1,
+            requests_per_day: 100,
+            webhooks_per_second: 1,
+        };
         assert!(rl.check_api("a", &one, 0).allowed);
         assert!(!rl.check_api("a", &one, 1).allowed);
         assert!(rl.check_api("b", &one, 1).allowed);
-        let more = Limits { requests_per_minute: 5, ..one };
-        assert!(rl.check_api("a", &more, 2).allowed, "an upgrade applies immediately");
+        let more = Limits {
+            requests_per_minute: 5,
+            ..one
+        };
+        assert!(
+            rl.check_api("a", &more, 2).allowed,
+            "an upgrade applies immediately"
+        );
     }
 
     #[test]
     fn ingest_refills_continuously() {
         let rl = RateLimiter::new();
-        let limits = Limits { requests_per_minute: 1, requests_per_day: 1, webhooks_per_second: 2 };
+        let limits = Limits {
+            requests_per_minute: 1,
+            requests_per_day: 1,
+            webhooks_per_second: 2,
+        };
         assert!(rl.check_ingest("a", &limits, 0).is_ok());
         assert!(rl.check_ingest("a", &limits, 0).is_ok());
         assert_eq!(rl.check_ingest("a", &limits, 0), Err(1));
@@ -277,11 +296,19 @@ mod tests {
     #[test]
     fn contention_from_threads_counts_every_request_once() {
         let rl = std::sync::Arc::new(RateLimiter::new());
-        let limits = Limits { requests_per_minute: 1000, requests_per_day: 100_000, webhooks_per_second: 1 };
+        let limits = Limits {
+            requests_per_minute: 1000,
+            requests_per_day: 100_000,
+            webhooks_per_second: 1,
+        };
         let handles: Vec<_> = (0..4)
             .map(|_| {
                 let rl = rl.clone();
-                std::thread::spawn(move || (0..500).filter(|_| rl.check_api("a", &limits, 0).allowed).count())
+                std::thread::spawn(move || {
+                    (0..500)
+                        .filter(|_| rl.check_api("a", &limits, 0).allowed)
+                        .count()
+                })
             })
             .collect();
         let allowed: usize = handles.into_iter().map(|h| h.join().unwrap()).sum();

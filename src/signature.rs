@@ -78,7 +78,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -141,9 +145,27 @@ mod tests {
     #[test]
     fn standard_webhook_signatures_round_trip() {
         let header = sign_standard_webhook("whsec_abc", "msg_1", "1700000000", b"{}");
-        assert!(verify_standard_webhook("whsec_abc", "msg_1", "1700000000", b"{}", &header));
-        assert!(!verify_standard_webhook("whsec_abc", "msg_2", "1700000000", b"{}", &header));
-        assert!(!verify_standard_webhook("whsec_abc", "msg_1", "1700000000", b"{}", "v1,"));
+        assert!(verify_standard_webhook(
+            "whsec_abc",
+            "msg_1",
+            "1700000000",
+            b"{}",
+            &header
+        ));
+        assert!(!verify_standard_webhook(
+            "whsec_abc",
+            "msg_2",
+            "1700000000",
+            b"{}",
+            &header
+        ));
+        assert!(!verify_standard_webhook(
+            "whsec_abc",
+            "msg_1",
+            "1700000000",
+            b"{}",
+            "v1,"
+        ));
     }
 
     #[test]

@@ -71,7 +71,9 @@ impl Application {
         .map_err(|e| StartError::Other(format!("opening the store: {e}")))??;
 
         let first_start = initialise_if_new(&store).await?;
-        let catalog = Arc::new(Catalog::from_snapshot(store.read(|s| s.load_catalog()).await?));
+        let catalog = Arc::new(Catalog::from_snapshot(
+            store.read(|s| s.load_catalog()).await?,
+        ));
 
         let mailer = Mailer::from_settings(
             &settings.smtp,
@@ -79,10 +81,15 @@ impl Application {
         )
         .map_err(StartError::Other)?;
         if mailer.is_recording() {
-            tracing::warn!("no [smtp] host configured: emails are recorded in execution steps, not sent");
+            tracing::warn!(
+                "no [smtp] host configured: emails are recorded in execution steps, not sent"
+            );
         }
         let deps = Arc::new(EngineDeps {
-            renderer: Renderer::new(settings.engine.template_fuel, settings.engine.template_max_bytes),
+            renderer: Renderer::new(
+                settings.engine.template_fuel,
+                settings.engine.template_max_bytes,
+            ),
             mailer,
             http: HttpCaller::new(
                 settings.http_actions.allowed_nets(),
@@ -106,11 +113,14 @@ impl Application {
             tracing::info!(recovered, "resuming executions that had not finished");
         }
 
-        let listener = TcpListener::bind(&settings.server.listen).map_err(|source| StartError::Bind {
-            addr: settings.server.listen.clone(),
-            source,
-        })?;
-        let addr = listener.local_addr().map_err(|e| StartError::Other(e.to_string()))?;
+        let listener =
+            TcpListener::bind(&settings.server.listen).map_err(|source| StartError::Bind {
+                addr: settings.server.listen.clone(),
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| StartError::Other(e.to_string()))?;
         let public_url = settings.public_url(addr);
 
         let state = web::Data::new(AppState {
@@ -213,10 +223,13 @@ pub async fn shutdown(state: &AppState, server: &ServerHandle) {
     let timeout = Duration::from_secs(state.settings.engine.shutdown_timeout_secs);
     let left = state.engine.drain(timeout).await;
     if left > 0 {
-        tracing::warn!(left, "executions still running at the shutdown timeout; they resume on the next start");
+        tracing::warn!(
+            left,
+            "executions still running at the shutdown timeout; they resume on the next start"
+        );
     }
     server.stop(true).await;
-    match state.store.read(|s| s.flush_wal()).await {
+    match state.store.read(|s| s.close()).await {
         Ok(()) => tracing::info!("write-ahead log flushed; stopped"),
         Err(e) => tracing::error!(error = %e, "flushing the write-ahead log failed"),
     }
@@ -267,7 +280,11 @@ fn spawn_background(state: &web::Data<AppState>) {
             let now = now_ms();
             let cutoff = now - max_age.as_millis() as i64;
             let dedupe_cutoff = now - dedupe.as_millis() as i64;
-            match s.store.read(move |st| st.purge(cutoff, dedupe_cutoff)).await {
+            match s
+                .store
+                .read(move |st| st.purge(cutoff, dedupe_cutoff))
+                .await
+            {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "retention: old executions deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "retention sweep failed"),

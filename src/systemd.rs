@@ -20,14 +20,16 @@ pub fn notify_stopping() {
     let _ = sd_notify::notify(false, &[NotifyState::Stopping]);
 }
 
-/// The watchdog interval systemd asked for, if any.
+/// The watchdog interval systemd asked for, if any: `WATCHDOG_USEC`, unless `WATCHDOG_PID`
+/// names another process (the same rule as libsystemd's `sd_watchdog_enabled`).
 pub fn watchdog_interval() -> Option<Duration> {
-    let mut usec = 0u64;
-    if sd_notify::watchdog_enabled(false, &mut usec) && usec > 0 {
-        Some(Duration::from_micros(usec))
-    } else {
-        None
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID") {
+        if pid.parse::<u32>().ok() != Some(std::process::id()) {
+            return None;
+        }
     }
+    (usec > 0).then(|| Duration::from_micros(usec))
 }
 
 /// Pings the watchdog at half its interval while the store and dispatcher answer.
@@ -40,7 +42,11 @@ pub async fn watchdog(interval: Duration, store: Store, engine: Engine) {
         if store_ok && engine_ok {
             let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);
         } else {
-            tracing::error!(store_ok, engine_ok, "liveness check failed; not pinging the watchdog");
+            tracing::error!(
+                store_ok,
+                engine_ok,
+                "liveness check failed; not pinging the watchdog"
+            );
         }
     }
 }

@@ -25,7 +25,8 @@ pub fn rfc3339(ms: i64) -> String {
         dt.replace_millisecond((ms.rem_euclid(1000)) as u16)
             .unwrap_or(dt)
     };
-    dt.format(&Rfc3339).unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
+    dt.format(&Rfc3339)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())
 }
 
 /// Parses an RFC 3339 timestamp into unix milliseconds.

@@ -32,7 +32,11 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<DispatcherMsg>, engine: 
     }
 }
 
-fn route(actors: &mut HashMap<String, mpsc::UnboundedSender<WorkflowMsg>>, engine: &Engine, job: Job) {
+fn route(
+    actors: &mut HashMap<String, mpsc::UnboundedSender<WorkflowMsg>>,
+    engine: &Engine,
+    job: Box<Job>,
+) {
     let workflow_id = job.execution.workflow_id.clone();
     let mut msg = WorkflowMsg::Run(job);
     // Two tries: the second after replacing an actor found dead.

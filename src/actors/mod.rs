@@ -32,7 +32,7 @@ pub struct Job {
 }
 
 enum DispatcherMsg {
-    Run(Job),
+    Run(Box<Job>),
     WorkflowChanged(String),
     WorkflowDeleted(String),
     Ping(oneshot::Sender<()>),
@@ -88,7 +88,7 @@ impl Engine {
     /// Hands a stored execution to its workflow. The mailbox is bounded by admission: every
     /// job holds a pending slot.
     pub fn submit(&self, job: Job) {
-        if let Err(e) = self.tx.send(DispatcherMsg::Run(job)) {
+        if let Err(e) = self.tx.send(DispatcherMsg::Run(Box::new(job))) {
             // Only during shutdown; the execution is stored and resumes on the next start.
             drop(e);
         }

@@ -16,7 +16,7 @@ use crate::engine::spec::{StepSpec, parse_step};
 use crate::model::ExecutionStatus;
 
 pub(super) enum WorkflowMsg {
-    Run(Job),
+    Run(Box<Job>),
     /// The workflow was updated, paused or deleted: read it again from the catalog.
     Reload,
 }
@@ -47,7 +47,10 @@ fn load(workflow_id: &str, engine: &Engine) -> Definition {
 
 pub(super) fn spawn(workflow_id: String, engine: Engine) -> mpsc::UnboundedSender<WorkflowMsg> {
     let (tx, rx) = mpsc::unbounded_channel();
-    engine.shared.runtime.spawn(run(workflow_id, rx, engine.clone()));
+    engine
+        .shared
+        .runtime
+        .spawn(run(workflow_id, rx, engine.clone()));
     tx
 }
 
@@ -64,7 +67,7 @@ async fn run(workflow_id: String, mut rx: mpsc::UnboundedReceiver<WorkflowMsg>, 
                     let Ok(_permit) = permits.acquire_owned().await else {
                         return;
                     };
-                    execute(job, definition, engine2).await;
+                    execute(*job, definition, engine2).await;
                 });
             }
             WorkflowMsg::Reload => definition = load(&workflow_id, &engine),
@@ -89,7 +92,10 @@ async fn execute(job: Job, definition: Definition, engine: Engine) {
     }
     shared.running.fetch_add(1, Ordering::AcqRel);
     let _running = Running(&engine);
-    let Job { mut execution, slot } = job;
+    let Job {
+        mut execution,
+        slot,
+    } = job;
     let checkpoint = StoreCheckpoint {
         store: shared.store.clone(),
     };
@@ -148,7 +154,10 @@ async fn execute(job: Job, definition: Definition, engine: Engine) {
                 Ok(Some(stored)) => stored.status,
                 _ => ExecutionStatus::Queued,
             };
-            runner::fail_now(&mut execution, format!("internal error: the run panicked: {message}"));
+            runner::fail_now(
+                &mut execution,
+                format!("internal error: the run panicked: {message}"),
+            );
             finish(&checkpoint, &execution, previous).await;
             drop(slot);
         }

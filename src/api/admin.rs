@@ -19,7 +19,11 @@ fn view(state: &AppState, a: &Account) -> Value {
 
 fn parse_plan(v: &Value) -> Result<Plan, ApiError> {
     v.as_str().and_then(Plan::parse).ok_or_else(|| {
-        ApiError::field("plan", "invalid", "The 'plan' field must be one of \"free\", \"pro\", \"enterprise\"")
+        ApiError::field(
+            "plan",
+            "invalid",
+            "The 'plan' field must be one of \"free\", \"pro\", \"enterprise\"",
+        )
     })
 }
 
@@ -28,12 +32,22 @@ fn parse_limits(v: &Value, base: Limits) -> Result<Option<Limits>, ApiError> {
     let obj = match v {
         Value::Null => return Ok(None),
         Value::Object(o) => o,
-        _ => return Err(ApiError::field("limits", "invalid", "The 'limits' field must be an object")),
+        _ => {
+            return Err(ApiError::field(
+                "limits",
+                "invalid",
+                "The 'limits' field must be an object",
+            ));
+        }
     };
     let mut limits = base;
     for (k, v) in obj {
         let n = v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::field(&format!("limits.{k}"), "invalid", format!("The 'limits.{k}' field must be a positive integer"))
+            ApiError::field(
+                &format!("limits.{k}"),
+                "invalid",
+                format!("The 'limits.{k}' field must be a positive integer"),
+            )
         })?;
         match k.as_str() {
             "requests_per_minute" => limits.requests_per_minute = n,
@@ -58,7 +72,11 @@ fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
 
 fn check_limits_plan(plan: Plan, limits: &Option<Limits>) -> Result<(), ApiError> {
     if limits.is_some() && plan != Plan::Enterprise {
-        return Err(ApiError::field("limits", "invalid", "Custom limits apply to Enterprise accounts only"));
+        return Err(ApiError::field(
+            "limits",
+            "invalid",
+            "Custom limits apply to Enterprise accounts only",
+        ));
     }
     Ok(())
 }
@@ -72,7 +90,13 @@ pub async fn create_account(
     let name = match obj.get("name") {
         Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 200 => s.clone(),
         None | Some(Value::Null) => return Err(ApiError::required("name")),
-        Some(_) => return Err(ApiError::field("name", "invalid", "The 'name' field must be a non-empty string")),
+        Some(_) => {
+            return Err(ApiError::field(
+                "name",
+                "invalid",
+                "The 'name' field must be a non-empty string",
+            ));
+        }
     };
     let plan = match obj.get("plan") {
         None | Some(Value::Null) => Plan::Free,
@@ -102,7 +126,12 @@ pub async fn create_account(
 }
 
 pub async fn list_accounts(state: web::Data<AppState>, _admin: Admin) -> HttpResponse {
-    let data: Vec<Value> = state.catalog.accounts().iter().map(|a| view(&state, a)).collect();
+    let data: Vec<Value> = state
+        .catalog
+        .accounts()
+        .iter()
+        .map(|a| view(&state, a))
+        .collect();
     HttpResponse::Ok().json(json!({"data": data, "total": data.len()}))
 }
 
@@ -111,7 +140,10 @@ pub async fn get_account(
     _admin: Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let a = state.catalog.account(&path).ok_or_else(|| ApiError::not_found("Account"))?;
+    let a = state
+        .catalog
+        .account(&path)
+        .ok_or_else(|| ApiError::not_found("Account"))?;
     Ok(HttpResponse::Ok().json(view(&state, &a)))
 }
 
@@ -134,7 +166,13 @@ pub async fn update_account(
                 account.name = v
                     .as_str()
                     .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| ApiError::field("name", "invalid", "The 'name' field must be a non-empty string"))?
+                    .ok_or_else(|| {
+                        ApiError::field(
+                            "name",
+                            "invalid",
+                            "The 'name' field must be a non-empty string",
+                        )
+                    })?
                     .to_string()
             }
             "plan" => account.plan = parse_plan(v)?,
@@ -143,7 +181,11 @@ pub async fn update_account(
                 account.limits = parse_limits(v, base)?;
             }
             other => {
-                return Err(ApiError::field(other, "unknown", format!("The '{other}' field cannot be updated (known: name, plan, limits)")));
+                return Err(ApiError::field(
+                    other,
+                    "unknown",
+                    format!("The '{other}' field cannot be updated (known: name, plan, limits)"),
+                ));
             }
         }
     }

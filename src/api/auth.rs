@@ -61,7 +61,10 @@ fn authenticate(req: &HttpRequest) -> Result<Authed, ApiError> {
         metrics::counter!("botcadence_ratelimit_rejections_total", "plan" => account.plan.as_str(), "kind" => kind)
             .increment(1);
         return Err(ApiError::RateLimited {
-            message: format!("Rate limit exceeded ({kind} limit of the {} plan)", account.plan.as_str()),
+            message: format!(
+                "Rate limit exceeded ({kind} limit of the {} plan)",
+                account.plan.as_str()
+            ),
             retry_after: quota.retry_after_secs,
         });
     }

@@ -60,7 +60,11 @@ impl ApiError {
     }
 
     pub fn required(field: &str) -> ApiError {
-        ApiError::field(field, "required", format!("The '{field}' field is required"))
+        ApiError::field(
+            field,
+            "required",
+            format!("The '{field}' field is required"),
+        )
     }
 
     pub fn not_found(what: &str) -> ApiError {
@@ -146,7 +150,8 @@ impl ResponseError for ApiError {
         }
         let mut res = HttpResponse::build(self.status_code());
         match self {
-            ApiError::RateLimited { retry_after, .. } | ApiError::Unavailable { retry_after, .. } => {
+            ApiError::RateLimited { retry_after, .. }
+            | ApiError::Unavailable { retry_after, .. } => {
                 res.insert_header((header::RETRY_AFTER, HeaderValue::from(*retry_after)));
             }
             ApiError::Unauthorized(_) => {
@@ -195,9 +200,9 @@ pub fn json_error(err: JsonPayloadError, _req: &HttpRequest, limit: usize) -> ac
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
             too_large(limit)
         }
-        JsonPayloadError::ContentType => ApiError::UnsupportedMediaType(
-            "Content-Type must be application/json".into(),
-        ),
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("Content-Type must be application/json".into())
+        }
         JsonPayloadError::Deserialize(e) => {
             ApiError::invalid(format!("The request body is not valid JSON: {e}"))
         }

@@ -54,7 +54,11 @@ pub async fn list(
     let to_ms = time_param(&query, "to")?;
     if let (Some(f), Some(t)) = (from_ms, to_ms) {
         if f > t {
-            return Err(ApiError::field("from", "invalid", "'from' must not be later than 'to'"));
+            return Err(ApiError::field(
+                "from",
+                "invalid",
+                "'from' must not be later than 'to'",
+            ));
         }
     }
     let q = ExecutionQuery {
@@ -78,7 +82,11 @@ pub async fn list(
 }
 
 /// The caller's execution, or 404.
-async fn owned_execution(state: &AppState, auth: &Authed, id: String) -> Result<Execution, ApiError> {
+async fn owned_execution(
+    state: &AppState,
+    auth: &Authed,
+    id: String,
+) -> Result<Execution, ApiError> {
     state
         .store
         .read(move |s| s.execution(&id))

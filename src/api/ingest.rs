@@ -35,7 +35,11 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::Bytes, ApiError> {
     if let Some(len) = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok()) {
         if len > limit {
             return Err(too_large(limit));
@@ -52,12 +56,19 @@ async fn read_body(req: &HttpRequest, mut payload: web::Payload, limit: usize) -
     Ok(body.freeze())
 }
 
-fn check_signature(state: &AppState, req: &HttpRequest, secret: &str, body: &[u8]) -> Result<(), ApiError> {
+fn check_signature(
+    state: &AppState,
+    req: &HttpRequest,
+    secret: &str,
+    body: &[u8],
+) -> Result<(), ApiError> {
     if let Some(sig) = header(req, SIGNATURE_HEADER) {
         return if verify_hex(secret, body, sig) {
             Ok(())
         } else {
-            Err(ApiError::SignatureInvalid(format!("The {SIGNATURE_HEADER} header does not match the body")))
+            Err(ApiError::SignatureInvalid(format!(
+                "The {SIGNATURE_HEADER} header does not match the body"
+            )))
         };
     }
     if let (Some(id), Some(ts), Some(sig)) = (
@@ -71,13 +82,16 @@ fn check_signature(state: &AppState, req: &HttpRequest, secret: &str, body: &[u8
             .is_ok_and(|t| (now_ms() / 1000 - t).abs() <= tolerance);
         if !fresh {
             return Err(ApiError::SignatureInvalid(
-                "The webhook-timestamp header is missing, malformed or outside the tolerance".into(),
+                "The webhook-timestamp header is missing, malformed or outside the tolerance"
+                    .into(),
             ));
         }
         return if verify_standard_webhook(secret, id, ts, body, sig) {
             Ok(())
         } else {
-            Err(ApiError::SignatureInvalid("The webhook-signature header does not match the body".into()))
+            Err(ApiError::SignatureInvalid(
+                "The webhook-signature header does not match the body".into(),
+            ))
         };
     }
     Err(ApiError::SignatureInvalid(format!(
@@ -123,7 +137,11 @@ async fn accept(
     if workflow.status != WorkflowStatus::Active {
         return Err(ApiError::Conflict {
             code: "workflow_inactive",
-            message: format!("The workflow is {:?}; only active workflows accept events", workflow.status).to_lowercase(),
+            message: format!(
+                "The workflow is {:?}; only active workflows accept events",
+                workflow.status
+            )
+            .to_lowercase(),
         });
     }
     let body = read_body(req, payload, state.settings.webhooks.max_body_bytes).await?;
@@ -139,7 +157,10 @@ async fn accept(
             metrics::counter!("botcadence_ratelimit_rejections_total", "plan" => account.plan.as_str(), "kind" => "ingest")
                 .increment(1);
             return Err(ApiError::RateLimited {
-                message: format!("Webhook quota of the {} plan exceeded", account.plan.as_str()),
+                message: format!(
+                    "Webhook quota of the {} plan exceeded",
+                    account.plan.as_str()
+                ),
                 retry_after: wait,
             });
         }
@@ -199,7 +220,9 @@ async fn accept(
         return Err(ApiError::field(
             "Idempotency-Key",
             "invalid",
-            format!("The Idempotency-Key header is longer than {MAX_IDEMPOTENCY_KEY_LEN} characters"),
+            format!(
+                "The Idempotency-Key header is longer than {MAX_IDEMPOTENCY_KEY_LEN} characters"
+            ),
         ));
     }
     let now = received_us / 1000;

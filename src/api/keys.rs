@@ -13,7 +13,11 @@ use crate::model::ApiKey;
 use crate::timefmt::now_ms;
 
 /// Creates, stores and returns a key; the secret is in the returned JSON only.
-pub async fn issue_key(state: &AppState, account_id: &str, name: String) -> Result<Value, ApiError> {
+pub async fn issue_key(
+    state: &AppState,
+    account_id: &str,
+    name: String,
+) -> Result<Value, ApiError> {
     let secret = generate_api_key();
     let key = ApiKey {
         id: crate::ids::api_key_id(),
@@ -45,7 +49,11 @@ pub fn key_name(body: Option<&web::Bytes>) -> Result<String, ApiError> {
     match v.get("name") {
         None | Some(Value::Null) => Ok(String::new()),
         Some(Value::String(s)) if s.len() <= 200 => Ok(s.clone()),
-        Some(_) => Err(ApiError::field("name", "invalid", "The 'name' field must be a string of at most 200 characters")),
+        Some(_) => Err(ApiError::field(
+            "name",
+            "invalid",
+            "The 'name' field must be a string of at most 200 characters",
+        )),
     }
 }
 

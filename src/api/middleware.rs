@@ -6,8 +6,8 @@ use std::time::Instant;
 
 use actix_web::ResponseError;
 use actix_web::body::{BoxBody, MessageBody};
-use actix_web::http::header::CONTENT_TYPE;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage};
@@ -26,7 +26,8 @@ fn request_id(req: &ServiceRequest) -> String {
         .filter(|v| {
             !v.is_empty()
                 && v.len() <= 64
-                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_string)
         .unwrap_or_else(|| format!("{:016x}", rand::thread_rng().next_u64()))
@@ -74,9 +75,18 @@ pub async fn observe(
         headers.insert(HeaderName::from_static(REQUEST_ID), v);
     }
     if let Some(q) = quota {
-        headers.insert(HeaderName::from_static("x-ratelimit-limit"), HeaderValue::from(q.limit));
-        headers.insert(HeaderName::from_static("x-ratelimit-remaining"), HeaderValue::from(q.remaining));
-        headers.insert(HeaderName::from_static("x-ratelimit-reset"), HeaderValue::from(q.reset_unix));
+        headers.insert(
+            HeaderName::from_static("x-ratelimit-limit"),
+            HeaderValue::from(q.limit),
+        );
+        headers.insert(
+            HeaderName::from_static("x-ratelimit-remaining"),
+            HeaderValue::from(q.remaining),
+        );
+        headers.insert(
+            HeaderName::from_static("x-ratelimit-reset"),
+            HeaderValue::from(q.reset_unix),
+        );
     }
     let elapsed = started.elapsed();
     metrics::counter!("botcadence_http_requests_total", "route" => route.clone(), "method" => method, "status" => status_class(status))
@@ -85,9 +95,17 @@ pub async fn observe(
         .record(elapsed.as_secs_f64());
     span.in_scope(|| {
         if status >= 500 {
-            tracing::error!(status, elapsed_us = elapsed.as_micros() as u64, "request failed");
+            tracing::error!(
+                status,
+                elapsed_us = elapsed.as_micros() as u64,
+                "request failed"
+            );
         } else {
-            tracing::debug!(status, elapsed_us = elapsed.as_micros() as u64, "request finished");
+            tracing::debug!(
+                status,
+                elapsed_us = elapsed.as_micros() as u64,
+                "request finished"
+            );
         }
     });
     Ok(res)

@@ -53,7 +53,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .limit(api_limit)
         .error_handler(move |err, req| error::json_error(err, req, api_limit));
     let query = web::QueryConfig::default().error_handler(error::query_error);
-    let resource = |path: &str| web::resource(path).default_service(web::to(error::method_not_allowed));
+    let resource =
+        |path: &str| web::resource(path).default_service(web::to(error::method_not_allowed));
 
     cfg.app_data(state)
         .app_data(json)

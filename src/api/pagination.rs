@@ -53,16 +53,30 @@ mod tests {
     use super::*;
 
     fn q(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn defaults_and_bounds() {
-        assert_eq!(Page::from_query(&q(&[])).unwrap(), Page { page: 1, per_page: 20 });
+        assert_eq!(
+            Page::from_query(&q(&[])).unwrap(),
+            Page {
+                page: 1,
+                per_page: 20
+            }
+        );
         assert!(Page::from_query(&q(&[("per_page", "101")])).is_err());
         assert!(Page::from_query(&q(&[("per_page", "0")])).is_err());
         assert!(Page::from_query(&q(&[("page", "0")])).is_err());
         assert!(Page::from_query(&q(&[("page", "x")])).is_err());
-        assert_eq!(Page::from_query(&q(&[("page", "3"), ("per_page", "100")])).unwrap().offset(), 200);
+        assert_eq!(
+            Page::from_query(&q(&[("page", "3"), ("per_page", "100")]))
+                .unwrap()
+                .offset(),
+            200
+        );
     }
 }

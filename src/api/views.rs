@@ -16,11 +16,17 @@ fn without(mut v: Value, fields: &[&str]) -> Value {
 }
 
 pub fn workflow(w: &Workflow) -> Value {
-    without(serde_json::to_value(w).expect("workflows serialise"), &["account_id"])
+    without(
+        serde_json::to_value(w).expect("workflows serialise"),
+        &["account_id"],
+    )
 }
 
 pub fn execution(e: &Execution) -> Value {
-    without(serde_json::to_value(e).expect("executions serialise"), &["account_id"])
+    without(
+        serde_json::to_value(e).expect("executions serialise"),
+        &["account_id"],
+    )
 }
 
 /// A hook as listed and fetched: without its secret (shown once, at creation).

@@ -34,7 +34,13 @@ pub async fn create(
     let workflow_id = match obj.get("workflow_id") {
         None | Some(Value::Null) => return Err(ApiError::required("workflow_id")),
         Some(Value::String(s)) => s.clone(),
-        Some(_) => return Err(ApiError::field("workflow_id", "invalid", "The 'workflow_id' field must be a string")),
+        Some(_) => {
+            return Err(ApiError::field(
+                "workflow_id",
+                "invalid",
+                "The 'workflow_id' field must be a string",
+            ));
+        }
     };
     let event = match obj.get("event") {
         None | Some(Value::Null) => return Err(ApiError::required("event")),

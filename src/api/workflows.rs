@@ -142,7 +142,9 @@ pub async fn update(
             return Err(ApiError::field(
                 key,
                 "unknown",
-                format!("The '{key}' field cannot be updated (known: name, trigger, actions, status)"),
+                format!(
+                    "The '{key}' field cannot be updated (known: name, trigger, actions, status)"
+                ),
             ));
         }
     }

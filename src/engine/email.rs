@@ -67,7 +67,11 @@ impl Mailer {
         let default_from = match self {
             Mailer::Smtp { default_from, .. } | Mailer::Recording { default_from } => default_from,
         };
-        let from = email.from.clone().filter(|f| !f.trim().is_empty()).unwrap_or_else(|| default_from.clone());
+        let from = email
+            .from
+            .clone()
+            .filter(|f| !f.trim().is_empty())
+            .unwrap_or_else(|| default_from.clone());
         let message = match build_message(&from, &email) {
             Ok(m) => m,
             Err(e) => return StepOutcome::Failed(e),
@@ -90,7 +94,8 @@ impl Mailer {
                 Ok(response) => {
                     let mut out = summary;
                     out["delivered"] = Value::Bool(true);
-                    out["smtp_response"] = Value::String(response.message().collect::<Vec<_>>().join(" "));
+                    out["smtp_response"] =
+                        Value::String(response.message().collect::<Vec<_>>().join(" "));
                     StepOutcome::Done(out)
                 }
                 Err(e) if e.is_permanent() => StepOutcome::Failed(format!("smtp: {e}")),
@@ -121,7 +126,12 @@ fn build_message(from: &str, email: &RenderedEmail) -> Result<Message, String> {
     if !any_to {
         return Err("to: no recipient (the rendered value is empty)".into());
     }
-    for cc in email.cc.iter().flat_map(|c| c.split(',')).filter(|s| !s.trim().is_empty()) {
+    for cc in email
+        .cc
+        .iter()
+        .flat_map(|c| c.split(','))
+        .filter(|s| !s.trim().is_empty())
+    {
         builder = builder.cc(parse("cc", cc)?);
     }
     builder.body(email.body.clone()).map_err(|e| e.to_string())
@@ -143,7 +153,9 @@ mod tests {
 
     #[tokio::test]
     async fn the_recorder_keeps_the_rendered_message() {
-        let mailer = Mailer::Recording { default_from: "bot@example.com".into() };
+        let mailer = Mailer::Recording {
+            default_from: "bot@example.com".into(),
+        };
         let StepOutcome::Done(out) = mailer.send(email("ada@example.com")).await else {
             panic!("recording never fails on a valid message")
         };
@@ -154,8 +166,16 @@ mod tests {
 
     #[tokio::test]
     async fn invalid_addresses_fail_without_retry() {
-        let mailer = Mailer::Recording { default_from: "bot@example.com".into() };
-        assert!(matches!(mailer.send(email("not an address")).await, StepOutcome::Failed(_)));
-        assert!(matches!(mailer.send(email("")).await, StepOutcome::Failed(_)));
+        let mailer = Mailer::Recording {
+            default_from: "bot@example.com".into(),
+        };
+        assert!(matches!(
+            mailer.send(email("not an address")).await,
+            StepOutcome::Failed(_)
+        ));
+        assert!(matches!(
+            mailer.send(email("")).await,
+            StepOutcome::Failed(_)
+        ));
     }
 }

@@ -80,7 +80,9 @@ impl HttpCaller {
             }
         });
         let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver { allow: allow.clone() }))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow: allow.clone(),
+            }))
             .redirect(policy)
             .user_agent(concat!("botcadence/", env!("CARGO_PKG_VERSION")))
             .build()
@@ -171,9 +173,7 @@ fn classify_send_error(e: &reqwest::Error) -> StepOutcome {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    if text.contains(REFUSED) {
-        StepOutcome::Failed(text)
-    } else if e.is_builder() {
+    if text.contains(REFUSED) || e.is_builder() {
         StepOutcome::Failed(text)
     } else {
         // Timeouts, refused connections, resets: worth another attempt.

@@ -47,10 +47,14 @@ impl RetryPolicy {
         let Some(raw) = raw else {
             return Ok(policy);
         };
-        let obj = raw.as_object().ok_or("must be an object {max_attempts, backoff}")?;
+        let obj = raw
+            .as_object()
+            .ok_or("must be an object {max_attempts, backoff}")?;
         for key in obj.keys() {
             if key != "max_attempts" && key != "backoff" {
-                return Err(format!("unknown key '{key}' (known: max_attempts, backoff)"));
+                return Err(format!(
+                    "unknown key '{key}' (known: max_attempts, backoff)"
+                ));
             }
         }
         if let Some(v) = obj.get("max_attempts") {
@@ -70,9 +74,17 @@ impl RetryPolicy {
 
     /// Wait before attempt `next_attempt` (2 for the first retry). `unit` is a random number
     /// in [0, 1) supplying the jitter.
-    pub fn wait_before(&self, next_attempt: u32, retry_after: Option<Duration>, unit: f64) -> Duration {
+    pub fn wait_before(
+        &self,
+        next_attempt: u32,
+        retry_after: Option<Duration>,
+        unit: f64,
+    ) -> Duration {
         let exponent = next_attempt.saturating_sub(2).min(20);
-        let exp = self.backoff.saturating_mul(1u32 << exponent).min(MAX_BACKOFF);
+        let exp = self
+            .backoff
+            .saturating_mul(1u32 << exponent)
+            .min(MAX_BACKOFF);
         let jittered = exp.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0));
         match retry_after {
             Some(ra) => jittered.max(ra.min(MAX_RETRY_AFTER)),
@@ -120,7 +132,10 @@ mod tests {
 
     #[test]
     fn waits_grow_exponentially_within_jitter_bounds() {
-        let p = RetryPolicy { max_attempts: 5, backoff: Duration::from_millis(100) };
+        let p = RetryPolicy {
+            max_attempts: 5,
+            backoff: Duration::from_millis(100),
+        };
         assert_eq!(p.wait_before(2, None, 1.0), Duration::from_millis(100));
         assert_eq!(p.wait_before(3, None, 1.0), Duration::from_millis(200));
         assert_eq!(p.wait_before(4, None, 0.0), Duration::from_millis(200));
@@ -129,14 +144,27 @@ mod tests {
 
     #[test]
     fn retry_after_is_honoured_but_capped() {
-        let p = RetryPolicy { max_attempts: 5, backoff: Duration::from_millis(100) };
-        assert_eq!(p.wait_before(2, Some(Duration::from_secs(7)), 1.0), Duration::from_secs(7));
-        assert_eq!(p.wait_before(2, Some(Duration::from_secs(9999)), 1.0), MAX_RETRY_AFTER);
+        let p = RetryPolicy {
+            max_attempts: 5,
+            backoff: Duration::from_millis(100),
+        };
+        assert_eq!(
+            p.wait_before(2, Some(Duration::from_secs(7)), 1.0),
+            Duration::from_secs(7)
+        );
+        assert_eq!(
+            p.wait_before(2, Some(Duration::from_secs(9999)), 1.0),
+            MAX_RETRY_AFTER
+        );
     }
 
     #[test]
     fn backoff_accepts_numbers_and_strings() {
-        let p = RetryPolicy::parse(Some(&json!({"max_attempts": 4, "backoff": "250ms"})), &http()).unwrap();
+        let p = RetryPolicy::parse(
+            Some(&json!({"max_attempts": 4, "backoff": "250ms"})),
+            &http(),
+        )
+        .unwrap();
         assert_eq!((p.max_attempts, p.backoff), (4, Duration::from_millis(250)));
         let p = RetryPolicy::parse(Some(&json!({"backoff": 2000})), &http()).unwrap();
         assert_eq!(p.backoff, Duration::from_secs(2));

@@ -88,7 +88,13 @@ pub async fn run<C: Checkpoint>(
             .iter_mut()
             .find(|s| s.kind == "delay" && s.status == StepStatus::Running)
         {
-            complete(step, StepStatus::Success, Some(json!({"resumed_at": crate::timefmt::rfc3339(now)})), None, now);
+            complete(
+                step,
+                StepStatus::Success,
+                Some(json!({"resumed_at": crate::timefmt::rfc3339(now)})),
+                None,
+                now,
+            );
         }
         exec.resume_at = None;
     }
@@ -115,13 +121,18 @@ pub async fn run<C: Checkpoint>(
             let ctx = template_context(exec);
             let t0 = Instant::now();
             let outcome = execute_action(&spec.action, &ctx, deps, signing_secret, now_ms()).await;
-            let ok = matches!(outcome, StepOutcome::Done(_) | StepOutcome::Stop(_) | StepOutcome::Suspend { .. });
+            let ok = matches!(
+                outcome,
+                StepOutcome::Done(_) | StepOutcome::Stop(_) | StepOutcome::Suspend { .. }
+            );
             let label = if ok { "success" } else { "error" };
             metrics::counter!("botcadence_engine_action_attempts_total", "action" => kind, "outcome" => label).increment(1);
             metrics::histogram!("botcadence_engine_action_duration_seconds", "action" => kind, "outcome" => label)
                 .record(t0.elapsed().as_secs_f64());
             match outcome {
-                StepOutcome::Retryable { error, retry_after } if attempt < spec.retry.max_attempts => {
+                StepOutcome::Retryable { error, retry_after }
+                    if attempt < spec.retry.max_attempts =>
+                {
                     let unit: f64 = rand::thread_rng().r#gen();
                     let wait = spec.retry.wait_before(attempt + 1, retry_after, unit);
                     tracing::info!(execution_id = %exec.id, step = i, attempt, error = %error, wait_ms = wait.as_millis() as u64, "step failed, retrying");
@@ -133,9 +144,21 @@ pub async fn run<C: Checkpoint>(
         };
         let now = now_ms();
         match outcome {
-            StepOutcome::Done(output) => complete(&mut exec.steps[i], StepStatus::Success, Some(output), None, now),
+            StepOutcome::Done(output) => complete(
+                &mut exec.steps[i],
+                StepStatus::Success,
+                Some(output),
+                None,
+                now,
+            ),
             StepOutcome::Stop(output) => {
-                complete(&mut exec.steps[i], StepStatus::Success, Some(output), None, now);
+                complete(
+                    &mut exec.steps[i],
+                    StepStatus::Success,
+                    Some(output),
+                    None,
+                    now,
+                );
                 stopped = true;
             }
             StepOutcome::Suspend { until_ms } => {
@@ -146,11 +169,23 @@ pub async fn run<C: Checkpoint>(
                 return RunResult::Suspended { until_ms };
             }
             StepOutcome::Retryable { error, .. } | StepOutcome::Failed(error) => {
-                complete(&mut exec.steps[i], StepStatus::Failed, None, Some(error.clone()), now);
+                complete(
+                    &mut exec.steps[i],
+                    StepStatus::Failed,
+                    None,
+                    Some(error.clone()),
+                    now,
+                );
                 failure = Some(format!("step {i} ({kind}) failed: {error}"));
             }
             StepOutcome::FailedWithOutput(error, output) => {
-                complete(&mut exec.steps[i], StepStatus::Failed, Some(output), Some(error.clone()), now);
+                complete(
+                    &mut exec.steps[i],
+                    StepStatus::Failed,
+                    Some(output),
+                    Some(error.clone()),
+                    now,
+                );
                 failure = Some(format!("step {i} ({kind}) failed: {error}"));
             }
         }
@@ -165,11 +200,19 @@ pub async fn run<C: Checkpoint>(
         }
     }
 
-    for step in exec.steps.iter_mut().filter(|s| s.status == StepStatus::Pending) {
+    for step in exec
+        .steps
+        .iter_mut()
+        .filter(|s| s.status == StepStatus::Pending)
+    {
         step.status = StepStatus::Skipped;
     }
     let now = now_ms();
-    exec.status = if failure.is_some() { ExecutionStatus::Failed } else { ExecutionStatus::Success };
+    exec.status = if failure.is_some() {
+        ExecutionStatus::Failed
+    } else {
+        ExecutionStatus::Success
+    };
     exec.error = failure;
     exec.completed_at = Some(now);
     exec.duration_ms = exec.started_at.map(|s| now - s);
@@ -185,7 +228,9 @@ pub fn fail_now(exec: &mut Execution, error: String) {
     for step in exec.steps.iter_mut() {
         match step.status {
             StepStatus::Pending => step.status = StepStatus::Skipped,
-            StepStatus::Running => complete(step, StepStatus::Failed, None, Some(error.clone()), now),
+            StepStatus::Running => {
+                complete(step, StepStatus::Failed, None, Some(error.clone()), now)
+            }
             _ => {}
         }
     }
@@ -197,7 +242,13 @@ pub fn fail_now(exec: &mut Execution, error: String) {
     exec.duration_ms = exec.started_at.map(|s| now - s);
 }
 
-fn complete(step: &mut StepRecord, status: StepStatus, output: Option<serde_json::Value>, error: Option<String>, now: i64) {
+fn complete(
+    step: &mut StepRecord,
+    status: StepStatus,
+    output: Option<serde_json::Value>,
+    error: Option<String>,
+    now: i64,
+) {
     step.status = status;
     step.completed_at = Some(now);
     step.duration_ms = step.started_at.map(|s| now - s);
@@ -222,7 +273,11 @@ mod tests {
 
     impl Checkpoint for Saved {
         async fn save(&self, exec: &Execution, previous: ExecutionStatus) -> Result<(), String> {
-            let done = exec.steps.iter().filter(|s| s.status == StepStatus::Success).count();
+            let done = exec
+                .steps
+                .iter()
+                .filter(|s| s.status == StepStatus::Success)
+                .count();
             self.0.lock().unwrap().push((previous, exec.status, done));
             Ok(())
         }
@@ -231,7 +286,9 @@ mod tests {
     fn deps() -> EngineDeps {
         EngineDeps {
             renderer: Renderer::new(10_000, 1 << 20),
-            mailer: Mailer::Recording { default_from: "bot@example.com".into() },
+            mailer: Mailer::Recording {
+                default_from: "bot@example.com".into(),
+            },
             http: HttpCaller::new(vec![], 5, 1024),
             default_http_timeout: Duration::from_secs(1),
             max_http_timeout: Duration::from_secs(1),
@@ -241,7 +298,11 @@ mod tests {
     fn steps(actions: Value) -> Vec<StepSpec> {
         let actions: Vec<Action> = serde_json::from_value(actions).unwrap();
         let r = Renderer::new(10_000, 1 << 20);
-        actions.iter().enumerate().map(|(i, a)| parse_step(i, a, &r).unwrap()).collect()
+        actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| parse_step(i, a, &r).unwrap())
+            .collect()
     }
 
     fn execution(input: Value) -> Execution {
@@ -250,7 +311,11 @@ mod tests {
             account_id: "acct_1".into(),
             workflow_id: "wf_1".into(),
             status: ExecutionStatus::Queued,
-            trigger: ExecutionTrigger { hook_id: None, event: "user.created".into(), received_at: 0 },
+            trigger: ExecutionTrigger {
+                hook_id: None,
+                event: "user.created".into(),
+                received_at: 0,
+            },
             input,
             steps: vec![],
             started_at: None,
@@ -329,7 +394,9 @@ mod tests {
     #[test]
     fn failing_now_marks_the_running_step() {
         let mut exec = execution(json!({}));
-        exec.steps = initial_steps(&steps(json!([{"type": "transform", "config": {"set": {"x": "1"}}}])));
+        exec.steps = initial_steps(&steps(
+            json!([{"type": "transform", "config": {"set": {"x": "1"}}}]),
+        ));
         exec.steps[0].status = StepStatus::Running;
         fail_now(&mut exec, "panic: boom".into());
         assert_eq!(exec.status, ExecutionStatus::Failed);

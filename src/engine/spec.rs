@@ -132,7 +132,10 @@ pub fn validate_actions(actions: &Value, renderer: &Renderer) -> Result<Vec<Acti
         .as_array()
         .ok_or_else(|| FieldError::invalid("actions", "must be an array"))?;
     if items.is_empty() {
-        return Err(FieldError::invalid("actions", "must hold at least one action"));
+        return Err(FieldError::invalid(
+            "actions",
+            "must hold at least one action",
+        ));
     }
     if items.len() > 100 {
         return Err(FieldError::invalid("actions", "at most 100 actions"));
@@ -146,7 +149,12 @@ pub fn validate_actions(actions: &Value, renderer: &Renderer) -> Result<Vec<Acti
         let kind = match obj.get("type") {
             None | Some(Value::Null) => return Err(FieldError::required(format!("{field}.type"))),
             Some(Value::String(s)) => s.clone(),
-            Some(_) => return Err(FieldError::invalid(format!("{field}.type"), "must be a string")),
+            Some(_) => {
+                return Err(FieldError::invalid(
+                    format!("{field}.type"),
+                    "must be a string",
+                ));
+            }
         };
         let action = Action {
             kind,
@@ -160,7 +168,11 @@ pub fn validate_actions(actions: &Value, renderer: &Renderer) -> Result<Vec<Acti
 }
 
 /// Parses one stored action into its typed form (also used when running).
-pub fn parse_step(index: usize, action: &Action, renderer: &Renderer) -> Result<StepSpec, FieldError> {
+pub fn parse_step(
+    index: usize,
+    action: &Action,
+    renderer: &Renderer,
+) -> Result<StepSpec, FieldError> {
     let base = format!("actions[{index}]");
     let cfg_field = format!("{base}.config");
     let empty = serde_json::Map::new();
@@ -192,11 +204,20 @@ pub fn parse_step(index: usize, action: &Action, renderer: &Renderer) -> Result<
                     .iter()
                     .map(|v| v.as_str().map(str::to_string))
                     .collect::<Option<Vec<_>>>()
-                    .ok_or_else(|| FieldError::invalid(field("cc"), "must be a string or a list of strings"))?,
-                Some(_) => return Err(FieldError::invalid(field("cc"), "must be a string or a list of strings")),
+                    .ok_or_else(|| {
+                        FieldError::invalid(field("cc"), "must be a string or a list of strings")
+                    })?,
+                Some(_) => {
+                    return Err(FieldError::invalid(
+                        field("cc"),
+                        "must be a string or a list of strings",
+                    ));
+                }
             };
             for c in &cc {
-                renderer.check(c).map_err(|e| FieldError::template(field("cc"), e))?;
+                renderer
+                    .check(c)
+                    .map_err(|e| FieldError::template(field("cc"), e))?;
             }
             ActionSpec::SendEmail(SendEmail {
                 to: template_str("to", true)?.unwrap_or_default(),
@@ -210,15 +231,21 @@ pub fn parse_step(index: usize, action: &Action, renderer: &Renderer) -> Result<
             let method = template_str("method", false)?
                 .unwrap_or_else(|| "POST".into())
                 .to_ascii_uppercase();
-            if !matches!(method.as_str(), "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD") {
+            if !matches!(
+                method.as_str(),
+                "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD"
+            ) {
                 return Err(FieldError::invalid(
                     field("method"),
                     "must be one of GET, POST, PUT, PATCH, DELETE, HEAD",
                 ));
             }
             let url = template_str("url", true)?.unwrap_or_default();
-            if !url.contains("{{") && !(url.starts_with("http://") || url.starts_with("https://")) {
-                return Err(FieldError::invalid(field("url"), "must be an http:// or https:// URL"));
+            if !(url.contains("{{") || url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(FieldError::invalid(
+                    field("url"),
+                    "must be an http:// or https:// URL",
+                ));
             }
             let mut headers = BTreeMap::new();
             match cfg.get("headers") {
@@ -226,11 +253,14 @@ pub fn parse_step(index: usize, action: &Action, renderer: &Renderer) -> Result<
                 Some(Value::Object(h)) => {
                     for (k, v) in h {
                         let v = v.as_str().ok_or_else(|| {
-                            FieldError::invalid(format!("{}.{k}", field("headers")), "must be a string")
+                            FieldError::invalid(
+                                format!("{}.{k}", field("headers")),
+                                "must be a string",
+                            )
                         })?;
-                        renderer
-                            .check(v)
-                            .map_err(|e| FieldError::template(format!("{}.{k}", field("headers")), e))?;
+                        renderer.check(v).map_err(|e| {
+                            FieldError::template(format!("{}.{k}", field("headers")), e)
+                        })?;
                         headers.insert(k.clone(), v.to_string());
                     }
                 }
@@ -238,17 +268,29 @@ pub fn parse_step(index: usize, action: &Action, renderer: &Renderer) -> Result<
             }
             let body = cfg.get("body").cloned().filter(|v| !v.is_null());
             if let Some(b) = &body {
-                check_value_templates(b, renderer).map_err(|e| FieldError::template(field("body"), e))?;
+                check_value_templates(b, renderer)
+                    .map_err(|e| FieldError::template(field("body"), e))?;
             }
             let timeout_ms = match cfg.get("timeout_ms") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(
                     v.as_u64()
                         .filter(|ms| (1..=600_000).contains(ms))
-                        .ok_or_else(|| FieldError::invalid(field("timeout_ms"), "must be a number of milliseconds between 1 and 600000"))?,
+                        .ok_or_else(|| {
+                            FieldError::invalid(
+                                field("timeout_ms"),
+                                "must be a number of milliseconds between 1 and 600000",
+                            )
+                        })?,
                 ),
             };
-            ActionSpec::HttpRequest(HttpRequest { method, url, headers, body, timeout_ms })
+            ActionSpec::HttpRequest(HttpRequest {
+                method,
+                url,
+                headers,
+                body,
+                timeout_ms,
+            })
         }
         "delay" => {
             let seconds = match cfg.get("seconds") {
@@ -256,7 +298,12 @@ pub fn parse_step(index: usize, action: &Action, renderer: &Renderer) -> Result<
                 Some(v) => v
                     .as_u64()
                     .filter(|s| *s <= MAX_DELAY.as_secs())
-                    .ok_or_else(|| FieldError::invalid(field("seconds"), "must be a whole number of seconds up to 30 days"))?,
+                    .ok_or_else(|| {
+                        FieldError::invalid(
+                            field("seconds"),
+                            "must be a whole number of seconds up to 30 days",
+                        )
+                    })?,
             };
             ActionSpec::Delay { seconds }
         }
@@ -275,31 +322,51 @@ pub fn parse_step(index: usize, action: &Action, renderer: &Renderer) -> Result<
             let set = match cfg.get("set") {
                 None | Some(Value::Null) => return Err(FieldError::required(field("set"))),
                 Some(Value::Object(m)) if !m.is_empty() => m.clone(),
-                Some(_) => return Err(FieldError::invalid(field("set"), "must be a non-empty object")),
+                Some(_) => {
+                    return Err(FieldError::invalid(
+                        field("set"),
+                        "must be a non-empty object",
+                    ));
+                }
             };
             for (k, v) in &set {
                 check_value_templates(v, renderer)
                     .map_err(|e| FieldError::template(format!("{}.{k}", field("set")), e))?;
             }
-            ActionSpec::Transform { set: set.into_iter().collect() }
+            ActionSpec::Transform {
+                set: set.into_iter().collect(),
+            }
         }
         other => {
             return Err(FieldError::invalid(
                 format!("{base}.type"),
-                format!("unknown action type '{other}' (known: {})", ACTION_TYPES.join(", ")),
+                format!(
+                    "unknown action type '{other}' (known: {})",
+                    ACTION_TYPES.join(", ")
+                ),
             ));
         }
     };
     let retry = RetryPolicy::parse(action.retry.as_ref(), &spec)
         .map_err(|why| FieldError::invalid(format!("{base}.retry"), why))?;
-    Ok(StepSpec { action: spec, retry })
+    Ok(StepSpec {
+        action: spec,
+        retry,
+    })
 }
 
-fn check_value_templates(v: &Value, renderer: &Renderer) -> Result<(), super::template::TemplateError> {
+fn check_value_templates(
+    v: &Value,
+    renderer: &Renderer,
+) -> Result<(), super::template::TemplateError> {
     match v {
         Value::String(s) => renderer.check(s),
-        Value::Array(items) => items.iter().try_for_each(|i| check_value_templates(i, renderer)),
-        Value::Object(m) => m.values().try_for_each(|i| check_value_templates(i, renderer)),
+        Value::Array(items) => items
+            .iter()
+            .try_for_each(|i| check_value_templates(i, renderer)),
+        Value::Object(m) => m
+            .values()
+            .try_for_each(|i| check_value_templates(i, renderer)),
         _ => Ok(()),
     }
 }
@@ -323,7 +390,11 @@ mod tests {
 
     #[test]
     fn missing_required_fields_are_named() {
-        let err = validate_actions(&json!([{"type": "send_email", "config": {"to": "a@b.c", "body": "x"}}]), &r()).unwrap_err();
+        let err = validate_actions(
+            &json!([{"type": "send_email", "config": {"to": "a@b.c", "body": "x"}}]),
+            &r(),
+        )
+        .unwrap_err();
         assert_eq!(err.field, "actions[0].config.subject");
         assert_eq!(err.issue, "required");
         let err = validate_actions(&json!([{"type": "transform", "config": {"set": {"a": "1"}}}, {"type": "http_request", "config": {}}]), &r()).unwrap_err();
@@ -335,16 +406,29 @@ mod tests {
         let err = validate_actions(&json!([{"type": "teleport"}]), &r()).unwrap_err();
         assert_eq!(err.field, "actions[0].type");
         let err = validate_actions(&json!([{"type": "send_email", "config": {"to": "{{ user.email", "subject": "s", "body": "b"}}]), &r()).unwrap_err();
-        assert_eq!((err.field.as_str(), err.issue), ("actions[0].config.to", "template"));
+        assert_eq!(
+            (err.field.as_str(), err.issue),
+            ("actions[0].config.to", "template")
+        );
         let err = validate_trigger(&json!({"type": "cron"})).unwrap_err();
         assert_eq!(err.field, "trigger.type");
     }
 
     #[test]
     fn delays_filters_and_retries_are_checked() {
-        assert!(validate_actions(&json!([{"type": "delay", "config": {"seconds": 5}}]), &r()).is_ok());
-        assert!(validate_actions(&json!([{"type": "delay", "config": {"seconds": -1}}]), &r()).is_err());
-        assert!(validate_actions(&json!([{"type": "filter", "config": {"condition": "amount >"}}]), &r()).is_err());
+        assert!(
+            validate_actions(&json!([{"type": "delay", "config": {"seconds": 5}}]), &r()).is_ok()
+        );
+        assert!(
+            validate_actions(&json!([{"type": "delay", "config": {"seconds": -1}}]), &r()).is_err()
+        );
+        assert!(
+            validate_actions(
+                &json!([{"type": "filter", "config": {"condition": "amount >"}}]),
+                &r()
+            )
+            .is_err()
+        );
         let err = validate_actions(&json!([{"type": "http_request", "config": {"url": "http://x"}, "retry": {"max_attempts": 0}}]), &r()).unwrap_err();
         assert_eq!(err.field, "actions[0].retry");
     }

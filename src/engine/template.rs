@@ -125,17 +125,28 @@ mod tests {
     #[test]
     fn payload_fields_render_by_path() {
         let ctx = json!({"user": {"email": "ada@example.com"}});
-        assert_eq!(renderer().render("{{user.email}}", &ctx).unwrap(), "ada@example.com");
+        assert_eq!(
+            renderer().render("{{user.email}}", &ctx).unwrap(),
+            "ada@example.com"
+        );
     }
 
     #[test]
     fn missing_fields_render_empty() {
-        assert_eq!(renderer().render("[{{user.nope.deeper}}]", &json!({})).unwrap(), "[]");
+        assert_eq!(
+            renderer()
+                .render("[{{user.nope.deeper}}]", &json!({}))
+                .unwrap(),
+            "[]"
+        );
     }
 
     #[test]
     fn plain_strings_pass_through_untouched() {
-        assert_eq!(renderer().render("Welcome!", &json!({})).unwrap(), "Welcome!");
+        assert_eq!(
+            renderer().render("Welcome!", &json!({})).unwrap(),
+            "Welcome!"
+        );
     }
 
     #[test]
@@ -149,7 +160,10 @@ mod tests {
     fn runaway_templates_run_out_of_fuel() {
         let r = Renderer::new(1_000, 1 << 20);
         let err = r
-            .render("{% for i in range(100000) %}{{ i }}{% endfor %}", &json!({}))
+            .render(
+                "{% for i in range(100000) %}{{ i }}{% endfor %}",
+                &json!({}),
+            )
             .unwrap_err();
         assert!(matches!(err, TemplateError::Render(_)), "{err:?}");
     }

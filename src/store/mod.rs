@@ -19,12 +19,10 @@ use rocksdb::{
 use serde::{Deserialize, Serialize};
 
 use crate::config::Durability;
-use crate::model::{
-    Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Workflow,
-};
+use crate::model::{Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Workflow};
 use keys::Family;
-pub use writer::{DedupeCheck, Op, WriteOutcome};
 use writer::Writer;
+pub use writer::{DedupeCheck, Op, WriteOutcome};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -99,10 +97,7 @@ fn add_i64(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Op
 }
 
 fn decode_i64(bytes: &[u8]) -> i64 {
-    bytes
-        .try_into()
-        .map(i64::from_le_bytes)
-        .unwrap_or_default()
+    bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
 }
 
 impl Store {
@@ -180,12 +175,14 @@ impl Store {
         key: &[u8],
     ) -> Result<Option<T>, StoreError> {
         match self.db.get_pinned_cf(self.cf(family), key) {
-            Ok(Some(bytes)) => codec::decode(&bytes).map(Some).map_err(|error| {
-                StoreError::Corrupt {
-                    family: family.name(),
-                    error,
-                }
-            }),
+            Ok(Some(bytes)) => {
+                codec::decode(&bytes)
+                    .map(Some)
+                    .map_err(|error| StoreError::Corrupt {
+                        family: family.name(),
+                        error,
+                    })
+            }
             Ok(None) => Ok(None),
             Err(e) => Err(StoreError::Db(e.to_string())),
         }
@@ -349,7 +346,10 @@ impl Store {
         q: &ExecutionQuery,
     ) -> Result<(Vec<ExecutionSummary>, u64), StoreError> {
         let (family, prefix) = match q.status {
-            None => (Family::ExecByWorkflow, keys::exec_list_prefix(workflow_id, None)),
+            None => (
+                Family::ExecByWorkflow,
+                keys::exec_list_prefix(workflow_id, None),
+            ),
             Some(s) => (
                 Family::ExecByStatus,
                 keys::exec_list_prefix(workflow_id, Some(s)),
@@ -364,7 +364,10 @@ impl Store {
         let mut upper = prefix.clone();
         upper.extend_from_slice(
             q.to_ms
-                .map_or_else(|| "exec_~".to_string(), |ms| keys::exec_id_ceiling(ms * 1000 + 999))
+                .map_or_else(
+                    || "exec_~".to_string(),
+                    |ms| keys::exec_id_ceiling(ms * 1000 + 999),
+                )
                 .as_bytes(),
         );
         let bounded = |keys_only: bool| {
@@ -412,7 +415,10 @@ impl Store {
         status: Option<ExecutionStatus>,
     ) -> Result<i64, StoreError> {
         self.db
-            .get_cf(self.cf(Family::Counters), keys::counter(workflow_id, status))
+            .get_cf(
+                self.cf(Family::Counters),
+                keys::counter(workflow_id, status),
+            )
             .map(|v| v.map_or(0, |b| decode_i64(&b)))
             .map_err(|e| StoreError::Db(e.to_string()))
     }
@@ -480,7 +486,11 @@ impl Store {
             self.writer.submit_blocking(ops)?;
         }
         if deleted > 0 {
-            for f in [Family::Executions, Family::ExecByWorkflow, Family::ExecByStatus] {
+            for f in [
+                Family::Executions,
+                Family::ExecByWorkflow,
+                Family::ExecByStatus,
+            ] {
                 self.db
                     .compact_range_cf(self.cf(f), None::<&[u8]>, None::<&[u8]>);
             }
@@ -500,10 +510,18 @@ impl Store {
         Family::ALL
             .iter()
             .map(|f| {
-                ["rocksdb.total-sst-files-size", "rocksdb.cur-size-all-mem-tables"]
-                    .iter()
-                    .filter_map(|p| self.db.property_int_value_cf(self.cf(*f), *p).ok().flatten())
-                    .sum::<u64>()
+                [
+                    "rocksdb.total-sst-files-size",
+                    "rocksdb.cur-size-all-mem-tables",
+                ]
+                .iter()
+                .filter_map(|p| {
+                    self.db
+                        .property_int_value_cf(self.cf(*f), *p)
+                        .ok()
+                        .flatten()
+                })
+                .sum::<u64>()
             })
             .sum()
     }
@@ -588,10 +606,17 @@ fn index_ops(ops: &mut Vec<Op>, execution: &Execution, previous: Option<Executio
 }
 
 impl Store {
-    /// Writes the WAL to disk and fsyncs it (shutdown), blocking.
-    pub fn flush_wal(&self) -> Result<(), StoreError> {
+    /// Shutdown, blocking: fsyncs the WAL, flushes memtables (a faster next start) and stops
+    /// RocksDB's background work, so the process can exit without tearing down threads that
+    /// are still running.
+    pub fn close(&self) -> Result<(), StoreError> {
         self.db
             .flush_wal(true)
-            .map_err(|e| StoreError::Db(e.to_string()))
+            .map_err(|e| StoreError::Db(e.to_string()))?;
+        if let Err(e) = self.db.flush() {
+            tracing::warn!(error = %e, "flushing memtables at shutdown failed; the WAL has the data");
+        }
+        self.db.cancel_all_background_work(true);
+        Ok(())
     }
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite: formatting, lints, unit and integration tests (the real server, real
+# RocksDB, a real SMTP listener and HTTP server), benchmarks in test mode, and the operator
+# files' checks. Everything runs in the release profile so RocksDB is compiled once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/install-build-deps.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --release --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --release
+if [ -d benches ] && ls benches/*.rs >/dev/null 2>&1; then
+  echo "== benchmarks, test mode"
+  cargo test --release --benches
+fi
+for check in .ci/check-systemd .ci/check-prometheus; do
+  if [ -x "$check" ]; then
+    echo "== $check"
+    "$check"
+  fi
+done
+if [ -f load-tests/run.py ]; then
+  echo "== load-test smoke run"
+  python3 load-tests/run.py --smoke --out "$(mktemp -d)"
+fi
+echo "all checks passed"

@@ -1,0 +1,488 @@
+//! Tests of the real `botcadence` binary: restart, crash (`kill -9`), graceful shutdown with
+//! systemd notifications, logs free of secrets, configuration errors.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::ADMIN_TOKEN;
+
+const BIN: &str = env!("CARGO_BIN_EXE_botcadence");
+
+struct Daemon {
+    child: Child,
+    base: String,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn pump(stream: impl std::io::Read + Send + 'static, sink: Arc<Mutex<String>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            let mut s = sink.lock().unwrap();
+            s.push_str(&line);
+            s.push('\n');
+        }
+    });
+}
+
+fn start(data_dir: &Path, env: &[(&str, &str)]) -> Daemon {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("BOTCADENCE_ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("BOTCADENCE_PLANS__FREE__REQUESTS_PER_MINUTE", "1000000")
+        .env("BOTCADENCE_PLANS__FREE__WEBHOOKS_PER_SECOND", "1000000")
+        .env("BOTCADENCE_PLANS__FREE__REQUESTS_PER_DAY", "100000000")
+        .env("BOTCADENCE_HTTP_ACTIONS__ALLOW_CIDRS", "[\"127.0.0.0/8\"]")
+        .env_remove("NOTIFY_SOCKET")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary starts");
+    let stdout = Arc::new(Mutex::new(String::new()));
+    let stderr = Arc::new(Mutex::new(String::new()));
+    pump(child.stdout.take().unwrap(), stdout.clone());
+    pump(child.stderr.take().unwrap(), stderr.clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = stderr.lock().unwrap().clone();
+        if let Some(i) = log.find("listening on http://") {
+            let rest = &log[i + "listening on ".len()..];
+            let base: String = rest.chars().take_while(|c| !c.is_whitespace()).collect();
+            return Daemon {
+                child,
+                base,
+                stdout,
+                stderr,
+            };
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("daemon exited with {status}: {log}");
+        }
+        assert!(Instant::now() < deadline, "daemon did not start: {log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+impl Daemon {
+    fn first_key(&self) -> String {
+        let out = self.stdout.lock().unwrap().clone();
+        let i = out.find("bc_live_").expect("the first start prints a key");
+        out[i..i + 8 + 64].to_string()
+    }
+
+    fn term(&mut self) -> std::process::ExitStatus {
+        // SAFETY: sending a signal to our own child process.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "daemon did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill9(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    key: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = client.request(method, url).bearer_auth(key);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let res = r.send().await.expect("request");
+    let status = res.status().as_u16();
+    let v = res.json::<Value>().await.unwrap_or(Value::Null);
+    (status, v)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everything_survives_a_restart_and_the_key_is_printed_only_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut d = start(dir.path(), &[]);
+    let key = d.first_key();
+    let (s, wf) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/workflows", d.base),
+        &key,
+        Some(crate::helpers::reference_workflow()),
+    )
+    .await;
+    assert_eq!(s, 201);
+    let wf_id = wf["id"].as_str().unwrap().to_string();
+    assert!(d.term().success(), "SIGTERM exits 0");
+
+    let d2 = start(dir.path(), &[]);
+    assert!(
+        !d2.stdout.lock().unwrap().contains("bc_live_"),
+        "the key is printed only on the first start"
+    );
+    let (s, got) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{}/v1/workflows/{wf_id}", d2.base),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{got}");
+    assert_eq!(got, wf);
+
+    // A second daemon on the same data directory refuses clearly.
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("in use by another botcadence process"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_event_survives_kill_9_and_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let mut d = start(dir.path(), &[]);
+    let key = d.first_key();
+    let (_, wf) = call(&client, reqwest::Method::POST, format!("{}/v1/workflows", d.base), &key, Some(json!({
+        "name": "crash", "status": "active", "trigger": {"type": "webhook"},
+        "actions": [{"type": "delay", "config": {"seconds": 1}}, {"type": "transform", "config": {"set": {"n": "{{n}}"}}}]
+    }))).await;
+    let (_, hook) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", d.base),
+        &key,
+        Some(json!({"workflow_id": wf["id"], "event": "crash.test"})),
+    )
+    .await;
+    let url = hook["url"].as_str().unwrap().to_string();
+
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut senders = Vec::new();
+    for c in 0..16 {
+        let client = reqwest::Client::new();
+        let url = url.clone();
+        let acked = acked.clone();
+        senders.push(tokio::spawn(async move {
+            for n in 0.. {
+                let res = client
+                    .post(&url)
+                    .json(&json!({"n": n, "c": c}))
+                    .send()
+                    .await;
+                match res {
+                    Ok(r) if r.status().as_u16() == 202 => {
+                        if let Ok(v) = r.json::<Value>().await {
+                            acked
+                                .lock()
+                                .unwrap()
+                                .push(v["execution_id"].as_str().unwrap().to_string());
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(_) => return,
+                }
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    d.kill9();
+    for s in senders {
+        let _ = s.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 50,
+        "only {} events acknowledged before the kill",
+        acked.len()
+    );
+
+    let d2 = start(dir.path(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for id in &acked {
+        loop {
+            let (s, e) = call(
+                &client,
+                reqwest::Method::GET,
+                format!("{}/v1/executions/{id}", d2.base),
+                &key,
+                None,
+            )
+            .await;
+            assert_eq!(s, 200, "acknowledged execution {id} was lost");
+            if e["status"] == "success" {
+                assert_eq!(e["steps"][1]["status"], "success");
+                break;
+            }
+            assert_ne!(e["status"], "failed", "{e}");
+            assert!(Instant::now() < deadline, "{id} did not finish: {e}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_systemd_hears_ready_watchdog_and_stopping() {
+    let dir = tempfile::tempdir().unwrap();
+    let sock_path = dir.path().join("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let data = dir.path().join("data");
+    let sock_env = sock_path.to_str().unwrap().to_string();
+    let mut d = start(
+        &data,
+        &[("NOTIFY_SOCKET", &sock_env), ("WATCHDOG_USEC", "400000")],
+    );
+    let mut heard = String::new();
+    let mut buf = [0u8; 4096];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(heard.contains("READY=1") && heard.contains("WATCHDOG=1")) {
+        assert!(Instant::now() < deadline, "heard only: {heard}");
+        let n = sock.recv(&mut buf).expect("a notification");
+        heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+        heard.push('\n');
+    }
+
+    // While draining, ingest is refused with 503 + Retry-After; running work finishes.
+    let client = reqwest::Client::new();
+    let key = d.first_key();
+    let (_, wf) = call(&client, reqwest::Method::POST, format!("{}/v1/workflows", d.base), &key, Some(json!({
+        "name": "slow", "status": "active", "trigger": {"type": "webhook"},
+        "actions": [{"type": "http_request", "config": {"url": "http://127.0.0.1:9/"}, "retry": {"max_attempts": 2, "backoff": 1500}}]
+    }))).await;
+    let (_, hook) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", d.base),
+        &key,
+        Some(json!({"workflow_id": wf["id"], "event": "e"})),
+    )
+    .await;
+    let url = hook["url"].as_str().unwrap().to_string();
+    let r = client.post(&url).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let exec_id = r.json::<Value>().await.unwrap()["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    unsafe { libc::kill(d.child.id() as i32, libc::SIGTERM) };
+    let mut saw_503 = false;
+    for _ in 0..20 {
+        match client.post(&url).json(&json!({})).send().await {
+            Ok(r) if r.status().as_u16() == 503 => {
+                assert!(r.headers().get("retry-after").is_some());
+                saw_503 = true;
+                break;
+            }
+            Ok(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(_) => break,
+        }
+    }
+    let status = d.term();
+    assert!(status.success(), "exit status {status}");
+    while !heard.contains("STOPPING=1") {
+        let n = sock.recv(&mut buf).expect("STOPPING=1");
+        heard.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    assert!(saw_503, "ingest answered 503 while draining");
+
+    // The running execution finished before exit (it was drained, not abandoned).
+    let d2 = start(&data, &[]);
+    let (_, e) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{}/v1/executions/{exec_id}", d2.base),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(e["status"], "failed", "drained to its end: {e}");
+    assert_eq!(e["steps"][0]["attempts"], 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_ever_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = start(dir.path(), &[("RUST_LOG", "debug")]);
+    let client = reqwest::Client::new();
+    let key = d.first_key();
+    let b = d.base.clone();
+    let mut secrets = vec![key.clone(), ADMIN_TOKEN.to_string()];
+    let (_, acct) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{b}/admin/v1/accounts"),
+        ADMIN_TOKEN,
+        Some(json!({"name": "x", "plan": "pro"})),
+    )
+    .await;
+    let (_, k2) = call(
+        &client,
+        reqwest::Method::POST,
+        format!(
+            "{b}/admin/v1/accounts/{}/api-keys",
+            acct["id"].as_str().unwrap()
+        ),
+        ADMIN_TOKEN,
+        Some(json!({})),
+    )
+    .await;
+    secrets.push(k2["key"].as_str().unwrap().to_string());
+    let (_, k3) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{b}/v1/api-keys"),
+        &key,
+        Some(json!({"name": "n"})),
+    )
+    .await;
+    secrets.push(k3["key"].as_str().unwrap().to_string());
+    let (_, s) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{b}/v1/signing-secret"),
+        &key,
+        None,
+    )
+    .await;
+    secrets.push(s["secret"].as_str().unwrap().to_string());
+    let (_, s) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{b}/v1/signing-secret/rotate"),
+        &key,
+        None,
+    )
+    .await;
+    secrets.push(s["secret"].as_str().unwrap().to_string());
+    let (_, wf) = call(&client, reqwest::Method::POST, format!("{b}/v1/workflows"), &key, Some(json!({
+        "name": "w", "status": "active", "trigger": {"type": "webhook"},
+        "actions": [{"type": "http_request", "config": {"url": "http://127.0.0.1:9/"}, "retry": {"max_attempts": 1}}]
+    }))).await;
+    let (_, hook) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{b}/v1/webhooks"),
+        &key,
+        Some(json!({"workflow_id": wf["id"], "event": "e", "verify": "hmac_sha256"})),
+    )
+    .await;
+    secrets.push(hook["secret"].as_str().unwrap().to_string());
+    let url = hook["url"].as_str().unwrap();
+    let _ = client
+        .post(url)
+        .header("X-Botcadence-Signature", "00")
+        .json(&json!({}))
+        .send()
+        .await;
+    let body = b"{}";
+    let sig = botcadence::signature::sign_hex(hook["secret"].as_str().unwrap(), body);
+    let _ = client
+        .post(url)
+        .header("X-Botcadence-Signature", sig)
+        .body(body.to_vec())
+        .send()
+        .await;
+    let _ = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{b}/v1/workflows"),
+        "Bearer-garbage",
+        None,
+    )
+    .await;
+    let _ = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{b}/admin/v1/accounts"),
+        "wrong-token",
+        None,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(d.term().success());
+    let log = d.stderr.lock().unwrap().clone();
+    assert!(
+        log.contains("DEBUG") || log.contains("debug"),
+        "the log ran at debug level"
+    );
+    for secret in &secrets {
+        assert!(
+            !log.contains(secret.as_str()),
+            "a secret reached the log: {}…",
+            &secret[..10]
+        );
+    }
+}
+
+#[test]
+fn check_config_lists_every_problem_and_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        "[server]\nlisten = \"nowhere\"\n[storage]\ndurability = \"never\"\n[nope]\nx = 1\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["check-config", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in ["server.listen", "storage.durability", "nope: unknown key"] {
+        assert!(err.contains(needle), "{needle} missing from: {err}");
+    }
+    let ok = Command::new(BIN)
+        .args(["check-config", "--config", "config/botcadence.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("serve"));
+    let version = Command::new(BIN).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
+}

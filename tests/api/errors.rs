@@ -1,0 +1,116 @@
+use reqwest::Method;
+
+use crate::helpers::{into_response, spawn_app};
+
+fn is_envelope(body: &serde_json::Value, code: &str) -> bool {
+    body["error"]["code"] == code && body["error"]["message"].is_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_wrong_type_and_oversized_bodies_answer_in_the_envelope() {
+    let app = spawn_app().await;
+    let url = format!("{}/v1/workflows", app.base);
+    let send = |ct: &'static str, body: Vec<u8>| {
+        app.client
+            .post(&url)
+            .bearer_auth(&app.api_key)
+            .header("Content-Type", ct)
+            .body(body)
+            .send()
+    };
+    let r = into_response(
+        send("application/json", b"{\"name\": ".to_vec())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(is_envelope(&r.body, "invalid_request"), "{}", r.text);
+
+    let r = into_response(send("text/plain", b"{}".to_vec()).await.unwrap()).await;
+    assert_eq!(r.status, 415);
+    assert!(is_envelope(&r.body, "unsupported_media_type"), "{}", r.text);
+
+    let big = format!("{{\"name\": \"{}\"}}", "x".repeat(300 * 1024));
+    let r = into_response(send("application/json", big.into_bytes()).await.unwrap()).await;
+    assert_eq!(r.status, 413);
+    assert!(is_envelope(&r.body, "payload_too_large"), "{}", r.text);
+
+    let r = into_response(send("application/json", b"[1,2]".to_vec()).await.unwrap()).await;
+    assert_eq!(r.status, 400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_routes_and_methods_answer_in_the_envelope() {
+    let app = spawn_app().await;
+    let key = app.api_key.clone();
+    for path in [
+        "/nope",
+        "/v1/nope",
+        "/v1/workflows/wf_1/nope",
+        "/admin/v1/nope",
+    ] {
+        let r = app.request(Method::GET, path, Some(&key), None).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert!(is_envelope(&r.body, "not_found"), "{path}: {}", r.text);
+    }
+    for (m, path) in [
+        (Method::PUT, "/v1/workflows"),
+        (Method::POST, "/v1/workflows/wf_1"),
+        (Method::GET, "/webhooks/hook_1"),
+        (Method::DELETE, "/healthz"),
+    ] {
+        let r = app.request(m.clone(), path, Some(&key), None).await;
+        assert_eq!(r.status, 405, "{m} {path}");
+        assert!(is_envelope(&r.body, "method_not_allowed"), "{}", r.text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_inputs_never_produce_a_5xx() {
+    let app = spawn_app().await;
+    let bodies: Vec<&[u8]> = vec![
+        b"", b"null", b"\"str\"", b"{\"name\": 5}", b"{\"name\": \"x\", \"trigger\": [], \"actions\": {}}",
+        b"{\"name\": \"x\", \"trigger\": {\"type\": \"webhook\"}, \"actions\": [null]}",
+        b"{\"name\": \"x\", \"trigger\": {\"type\": \"webhook\"}, \"actions\": [{\"type\": \"transform\", \"config\": {\"set\": {\"a\": \"{% for %}\"}}}]}",
+        b"\xff\xfe", b"{\"a\":1e999999}", &[b'['; 10_000],
+    ];
+    for body in bodies {
+        for path in [
+            "/v1/workflows",
+            "/v1/webhooks",
+            "/v1/api-keys",
+            "/v1/workflows/wf_x",
+        ] {
+            let method = if path.ends_with("wf_x") {
+                reqwest::Method::PATCH
+            } else {
+                reqwest::Method::POST
+            };
+            let r = app
+                .client
+                .request(method, format!("{}{path}", app.base))
+                .bearer_auth(&app.api_key)
+                .header("Content-Type", "application/json")
+                .body(body.to_vec())
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let r = into_response(r).await;
+            assert!(
+                status.is_client_error() || status.is_success(),
+                "{path} {:?}: {status} {}",
+                String::from_utf8_lossy(body),
+                r.text
+            );
+            if status.is_client_error() {
+                assert!(r.body["error"]["code"].is_string(), "{}", r.text);
+            }
+        }
+    }
+    let r = app
+        .get("/v1/workflows/wf_x/executions?from=yesterday")
+        .await;
+    assert_eq!(r.status, 404);
+}

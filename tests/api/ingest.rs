@@ -1,0 +1,251 @@
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{into_response, spawn_app, spawn_app_with};
+use botcadence::signature::{sign_hex, sign_standard_webhook};
+
+fn transform() -> serde_json::Value {
+    json!([{"type": "transform", "config": {"set": {"greeting": "Hi {{user.name}}"}}}])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_are_created_with_the_reference_shape_and_a_secret_shown_once() {
+    let app = spawn_app().await;
+    let (wf, hook) = app.workflow_with_hook(transform()).await;
+    let id = hook["id"].as_str().unwrap();
+    assert!(id.starts_with("hook_") && id.len() >= 5 + 32);
+    assert_eq!(hook["url"], format!("{}/webhooks/{id}", app.base));
+    assert_eq!(hook["workflow_id"], wf["id"]);
+    assert_eq!(hook["event"], "user.created");
+    assert!(hook["created_at"].is_string());
+    assert!(hook["secret"].as_str().unwrap().starts_with("whsec_"));
+
+    let got = app.get(&format!("/v1/webhooks/{id}")).await;
+    assert_eq!(got.status, 200);
+    assert!(got.body.get("secret").is_none());
+    let list = app
+        .get(&format!(
+            "/v1/webhooks?workflow_id={}",
+            wf["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(list.body["total"], 1);
+
+    let (_, other) = app.other_account("free").await;
+    assert_eq!(
+        app.request(
+            Method::GET,
+            &format!("/v1/webhooks/{id}"),
+            Some(&other),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+    assert_eq!(
+        app.request(
+            Method::DELETE,
+            &format!("/v1/webhooks/{id}"),
+            Some(&other),
+            None
+        )
+        .await
+        .status,
+        404
+    );
+
+    assert_eq!(app.delete(&format!("/v1/webhooks/{id}")).await.status, 204);
+    let r = app.send_event(&hook, json!({})).await;
+    assert_eq!(r.status, 404, "a deleted hook accepts nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_is_acknowledged_with_202_and_runs_to_success() {
+    let app = spawn_app().await;
+    let (wf, hook) = app.workflow_with_hook(transform()).await;
+    let r = app
+        .send_event(&hook, json!({"user": {"name": "Ada"}}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["status"], "queued");
+    let exec_id = r.body["execution_id"].as_str().unwrap();
+    assert!(exec_id.starts_with("exec_"));
+
+    let exec = app.wait_finished(exec_id).await;
+    assert_eq!(exec["status"], "success", "{exec}");
+    assert_eq!(exec["workflow_id"], wf["id"]);
+    assert_eq!(exec["trigger"]["hook_id"], hook["id"]);
+    assert_eq!(exec["trigger"]["event"], "user.created");
+    assert_eq!(exec["input"], json!({"user": {"name": "Ada"}}));
+    let step = &exec["steps"][0];
+    assert_eq!(step["index"], 0);
+    assert_eq!(step["type"], "transform");
+    assert_eq!(step["status"], "success");
+    assert_eq!(step["attempts"], 1);
+    assert_eq!(step["output"], json!({"greeting": "Hi Ada"}));
+    for f in ["started_at", "completed_at", "duration_ms"] {
+        assert!(!exec[f].is_null(), "{f}");
+        assert!(!step[f].is_null(), "step {f}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inactive_workflows_unknown_hooks_bad_json_and_big_bodies_are_refused() {
+    let app = spawn_app_with(&[("BOTCADENCE_WEBHOOKS__MAX_BODY_BYTES", "1024")]).await;
+    let (wf, hook) = app.workflow_with_hook(transform()).await;
+    let url = hook["url"].as_str().unwrap();
+
+    let r = into_response(app.client.post(url).body("{not json").send().await.unwrap()).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["code"], "invalid_request");
+
+    let big = format!("{{\"x\": \"{}\"}}", "a".repeat(2000));
+    let r = into_response(app.client.post(url).body(big).send().await.unwrap()).await;
+    assert_eq!(r.status, 413);
+    assert_eq!(r.body["error"]["code"], "payload_too_large");
+
+    let r = into_response(
+        app.client
+            .post(format!("{}/webhooks/hook_{}", app.base, "0".repeat(32)))
+            .body("{}")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+
+    let wf_id = wf["id"].as_str().unwrap();
+    app.patch(
+        &format!("/v1/workflows/{wf_id}"),
+        json!({"status": "paused"}),
+    )
+    .await;
+    let r = app.send_event(&hook, json!({})).await;
+    assert_eq!(r.status, 409);
+    assert_eq!(r.body["error"]["code"], "workflow_inactive");
+    let list = app.get(&format!("/v1/workflows/{wf_id}/executions")).await;
+    assert_eq!(list.body["total"], 0, "nothing recorded for refused events");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signed_hooks_require_a_valid_signature() {
+    let app = spawn_app().await;
+    let (wf, _) = app.workflow_with_hook(transform()).await;
+    let hook = app
+        .post(
+            "/v1/webhooks",
+            json!({"workflow_id": wf["id"], "event": "user.created", "verify": "hmac_sha256"}),
+        )
+        .await
+        .body;
+    let secret = hook["secret"].as_str().unwrap();
+    let url = hook["url"].as_str().unwrap();
+    let body = br#"{"user":{"name":"Ada"}}"#;
+    let good = sign_hex(secret, body);
+    let send = |sig: Option<String>| {
+        let mut r = app.client.post(url).body(body.to_vec());
+        if let Some(s) = sig {
+            r = r.header("X-Botcadence-Signature", s);
+        }
+        r.send()
+    };
+    for bad in [
+        None,
+        Some(String::new()),
+        Some(good[..good.len() - 1].to_string()),
+        Some(good[..10].to_string()),
+        Some(sign_hex("whsec_other", body)),
+        Some("zz".into()),
+    ] {
+        let r = into_response(send(bad.clone()).await.unwrap()).await;
+        assert_eq!(r.status, 401, "{bad:?}");
+        assert_eq!(r.body["error"]["code"], "signature_invalid");
+    }
+    let r = into_response(send(Some(good)).await.unwrap()).await;
+    assert_eq!(r.status, 202, "{}", r.text);
+
+    // Standard Webhooks headers are accepted too, within the timestamp tolerance.
+    let now = (botcadence::timefmt::now_ms() / 1000).to_string();
+    let sig = sign_standard_webhook(secret, "msg_1", &now, body);
+    let r = into_response(
+        app.client
+            .post(url)
+            .body(body.to_vec())
+            .header("webhook-id", "msg_1")
+            .header("webhook-timestamp", &now)
+            .header("webhook-signature", &sig)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let old = "1000000000";
+    let sig = sign_standard_webhook(secret, "msg_2", old, body);
+    let r = into_response(
+        app.client
+            .post(url)
+            .body(body.to_vec())
+            .header("webhook-id", "msg_2")
+            .header("webhook-timestamp", old)
+            .header("webhook-signature", &sig)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, 401, "stale timestamps are refused");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_idempotency_key_returns_the_original_execution_and_runs_nothing() {
+    let app = spawn_app().await;
+    let (wf, hook) = app.workflow_with_hook(transform()).await;
+    let url = hook["url"].as_str().unwrap();
+    let send = |key: &'static str| {
+        app.client
+            .post(url)
+            .header("Idempotency-Key", key)
+            .json(&json!({"n": 1}))
+            .send()
+    };
+    let first = into_response(send("order-42").await.unwrap()).await;
+    assert_eq!(first.status, 202);
+    let again = into_response(send("order-42").await.unwrap()).await;
+    assert_eq!(again.status, 200, "{}", again.text);
+    assert_eq!(again.body["execution_id"], first.body["execution_id"]);
+    let other = into_response(send("order-43").await.unwrap()).await;
+    assert_eq!(other.status, 202);
+
+    // Concurrent duplicates: exactly one is stored.
+    let sends: Vec<_> = (0..8).map(|_| send("burst")).collect();
+    let results = futures_join(sends).await;
+    let accepted = results.iter().filter(|s| **s == 202).count();
+    assert_eq!(accepted, 1, "{results:?}");
+
+    app.wait_finished(first.body["execution_id"].as_str().unwrap())
+        .await;
+    let list = app
+        .get(&format!(
+            "/v1/workflows/{}/executions",
+            wf["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(list.body["total"], 3);
+}
+
+async fn futures_join(
+    futs: Vec<impl std::future::Future<Output = reqwest::Result<reqwest::Response>>>,
+) -> Vec<u16> {
+    let mut handles = Vec::new();
+    for f in futs {
+        handles.push(f);
+    }
+    let mut out = Vec::new();
+    for r in futures_util::future::join_all(handles).await {
+        out.push(r.unwrap().status().as_u16());
+    }
+    out
+}
