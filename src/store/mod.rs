@@ -5,7 +5,7 @@
 //! the group-commit writer thread (`writer`); reads are blocking calls that async callers make
 //! from `spawn_blocking` (see [`Store::read`]), never on an async thread.
 
-mod codec;
+pub mod codec;
 pub mod keys;
 mod writer;
 
