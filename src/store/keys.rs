@@ -12,7 +12,7 @@
 //! | `exec_by_status`    | workflow id ∙ 0 ∙ status ∙ 0 ∙ exec id | ExecutionSummary       |
 //! | `pending`           | execution id                           | empty                  |
 //! | `dedupe`            | hook id ∙ 0 ∙ idempotency key          | DedupeEntry            |
-//! | `counters`          | workflow id ∙ 0 ∙ status or `all`      | i64 LE, merge = add    |
+//! | `counters`          | workflow id ∙ 0 ∙ status or `all`      | i64 LE (writer-owned)  |
 //! | `meta`              | name                                   | bytes                  |
 //!
 //! Execution ids start with their creation time in hex, so a reverse scan of

@@ -22,7 +22,9 @@ use super::{DedupeEntry, StoreError, codec};
 pub enum Op {
     Put(Family, Vec<u8>, Vec<u8>),
     Delete(Family, Vec<u8>),
-    /// Adds an i64 to a counter (`counters` family only).
+    /// Adds an i64 to a counter (`counters` family only). The writer keeps counters in
+    /// memory and writes their new absolute value, so a read is one lookup however many
+    /// updates came before.
     Add(Family, Vec<u8>, i64),
 }
 
@@ -107,6 +109,7 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
     let mut write_options = WriteOptions::default();
     write_options.set_sync(fsync);
     let mut requests: Vec<WriteRequest> = Vec::with_capacity(max_batch);
+    let mut counters = Counters::default();
     while let Ok(first) = rx.recv() {
         requests.push(first);
         while requests.len() < max_batch {
@@ -126,7 +129,7 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
                     Ok(Some(original)) => Ok(WriteOutcome::Duplicate(original)),
                     Ok(None) => {
                         claimed.insert(check.key.clone(), check.entry.execution_id.clone());
-                        add_ops(&db, &mut batch, &req.ops);
+                        add_ops(&db, &mut batch, &req.ops, &mut counters);
                         let cf = handle(&db, Family::Dedupe);
                         batch.put_cf(cf, &check.key, codec::encode(&check.entry));
                         Ok(WriteOutcome::Written)
@@ -134,13 +137,17 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
                     Err(e) => Err(e),
                 },
                 None => {
-                    add_ops(&db, &mut batch, &req.ops);
+                    add_ops(&db, &mut batch, &req.ops, &mut counters);
                     Ok(WriteOutcome::Written)
                 }
             };
             outcomes.push(outcome);
         }
         let result = db.write_opt(batch, &write_options);
+        if result.is_err() {
+            // The batch did not land: forget counter values it would have written.
+            counters.values.clear();
+        }
         metrics::histogram!("botcadence_store_write_batch_size").record(requests.len() as f64);
         metrics::histogram!("botcadence_store_write_duration_seconds")
             .record(started.elapsed().as_secs_f64());
@@ -163,12 +170,39 @@ fn handle(db: &DB, family: Family) -> &rocksdb::ColumnFamily {
         .expect("every column family is created when the store opens")
 }
 
-fn add_ops(db: &DB, batch: &mut WriteBatch, ops: &[Op]) {
+/// Current values of the counters this writer has touched. Only the writer thread writes
+/// counters, so its memory is the truth once a value was loaded.
+#[derive(Default)]
+struct Counters {
+    values: HashMap<(Family, Vec<u8>), i64>,
+}
+
+impl Counters {
+    fn add(&mut self, db: &DB, family: Family, key: &[u8], n: i64) -> i64 {
+        let value = self
+            .values
+            .entry((family, key.to_vec()))
+            .or_insert_with(|| {
+                db.get_cf(handle(db, family), key)
+                    .ok()
+                    .flatten()
+                    .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+                    .map_or(0, i64::from_le_bytes)
+            });
+        *value += n;
+        *value
+    }
+}
+
+fn add_ops(db: &DB, batch: &mut WriteBatch, ops: &[Op], counters: &mut Counters) {
     for op in ops {
         match op {
             Op::Put(f, k, v) => batch.put_cf(handle(db, *f), k, v),
             Op::Delete(f, k) => batch.delete_cf(handle(db, *f), k),
-            Op::Add(f, k, n) => batch.merge_cf(handle(db, *f), k, n.to_le_bytes()),
+            Op::Add(f, k, n) => {
+                let value = counters.add(db, *f, k, *n);
+                batch.put_cf(handle(db, *f), k, value.to_le_bytes());
+            }
         }
     }
 }
