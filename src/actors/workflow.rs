@@ -115,14 +115,13 @@ async fn execute(job: Job, definition: Definition, engine: Engine) {
         .map(|a| a.signing_secret.clone())
         .unwrap_or_default();
 
-    let result = AssertUnwindSafe(runner::run(
+    let result = catch_panic(runner::run(
         &mut execution,
         &steps,
         &shared.deps,
         &secret,
         &checkpoint,
     ))
-    .catch_unwind()
     .await;
 
     match result {
@@ -142,12 +141,7 @@ async fn execute(job: Job, definition: Definition, engine: Engine) {
             tracing::error!(execution_id = %execution.id, %error, "could not record progress; retrying from the stored state");
             resubmit_from_store(&engine, execution.id.clone(), slot);
         }
-        Err(panic) => {
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".into());
+        Err(message) => {
             tracing::error!(execution_id = %execution.id, panic = %message, "execution panicked; marking it failed");
             let id = execution.id.clone();
             let previous = match shared.store.read(move |s| s.execution(&id)).await {
@@ -201,4 +195,35 @@ fn resubmit_from_store(engine: &Engine, id: String, slot: super::Slot) {
             }
         }
     });
+}
+
+/// Runs a future, turning a panic inside it into `Err(message)`: the supervision boundary of
+/// one execution.
+async fn catch_panic<F: std::future::Future>(fut: F) -> Result<F::Output, String> {
+    AssertUnwindSafe(fut).catch_unwind().await.map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::catch_panic;
+
+    #[tokio::test]
+    async fn a_panicking_run_becomes_an_error_and_the_caller_goes_on() {
+        let failed = catch_panic(async {
+            if true {
+                panic!("boom in step 2");
+            }
+            1
+        })
+        .await;
+        assert_eq!(failed, Err("boom in step 2".to_string()));
+        let fine = catch_panic(async { 7 }).await;
+        assert_eq!(fine, Ok(7));
+    }
 }

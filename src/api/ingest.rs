@@ -99,13 +99,20 @@ fn check_signature(
     )))
 }
 
+/// `POST /webhooks/{hook_id}`; any other method is 405, any deeper path 404.
 pub async fn ingest(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let result = accept(&state, &req, &path, payload).await;
+    let hook_id = req.path().strip_prefix("/webhooks/").unwrap_or_default();
+    if hook_id.is_empty() || hook_id.contains('/') {
+        return Err(ApiError::NotFound("No such route".into()));
+    }
+    if req.method() != actix_web::http::Method::POST {
+        return Err(ApiError::MethodNotAllowed);
+    }
+    let result = accept(&state, &req, hook_id, payload).await;
     if let Err(e) = &result {
         outcome(match e {
             ApiError::NotFound(_) => "not_found",

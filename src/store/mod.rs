@@ -85,6 +85,13 @@ impl StoreGuard {
     }
 }
 
+/// Memtable budget for the whole database.
+const DB_WRITE_BUFFER_BYTES: usize = 64 << 20;
+/// One memtable of one column family; small families flush early rather than hold memory.
+const CF_WRITE_BUFFER_BYTES: usize = 16 << 20;
+/// Block cache shared by every column family.
+const BLOCK_CACHE_BYTES: usize = 32 << 20;
+
 /// Marker of a data directory that has been initialised (default account created).
 const META_INITIALISED: &[u8] = b"initialised";
 
@@ -118,11 +125,19 @@ impl Store {
         opts.set_compression_type(DBCompressionType::Lz4);
         opts.set_bottommost_compression_type(DBCompressionType::Zstd);
         opts.set_keep_log_file_num(5);
+        // Memory is bounded: all memtables together stay under this, whatever the number of
+        // column families (each would otherwise take up to 2 × 64 MiB).
+        opts.set_db_write_buffer_size(DB_WRITE_BUFFER_BYTES);
+        let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
 
         let families = Family::ALL.iter().map(|f| {
             let mut cf = Options::default();
             cf.set_compression_type(DBCompressionType::Lz4);
             cf.set_bottommost_compression_type(DBCompressionType::Zstd);
+            cf.set_write_buffer_size(CF_WRITE_BUFFER_BYTES);
+            let mut table = rocksdb::BlockBasedOptions::default();
+            table.set_block_cache(&cache);
+            cf.set_block_based_table_factory(&table);
             if *f == Family::Counters {
                 cf.set_merge_operator_associative("add_i64", add_i64);
             }
@@ -618,5 +633,141 @@ impl Store {
         }
         self.db.cancel_all_background_work(true);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ExecutionTrigger, StepRecord};
+    use serde_json::json;
+
+    fn finished(workflow: &str, at_us: i64, status: ExecutionStatus) -> Execution {
+        Execution {
+            id: crate::ids::execution_id(at_us),
+            account_id: "acct_1".into(),
+            workflow_id: workflow.into(),
+            status,
+            trigger: ExecutionTrigger {
+                hook_id: None,
+                event: "e".into(),
+                received_at: at_us / 1000,
+            },
+            input: json!({"n": at_us}),
+            steps: Vec::<StepRecord>::new(),
+            started_at: Some(at_us / 1000),
+            completed_at: Some(at_us / 1000),
+            duration_ms: Some(0),
+            error: None,
+            resume_at: None,
+            replay_of: None,
+        }
+    }
+
+    #[test]
+    fn retention_deletes_old_finished_executions_and_keeps_counts_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _guard) = Store::open(dir.path(), Durability::Wal, 64, 64).unwrap();
+        let day_us = 86_400_000_000i64;
+        let now_us = crate::timefmt::now_us();
+        let mut ops = Vec::new();
+        for i in 0..10 {
+            // Five 40 days old, five from the last hour.
+            let at = if i < 5 {
+                now_us - 40 * day_us + i
+            } else {
+                now_us - 3_600_000_000 + i
+            };
+            let status = if i % 2 == 0 {
+                ExecutionStatus::Success
+            } else {
+                ExecutionStatus::Failed
+            };
+            ops.extend(Store::finished_execution_ops(&finished("wf_1", at, status)));
+        }
+        store.writer_submit_blocking(ops).unwrap();
+        assert_eq!(store.counter("wf_1", None).unwrap(), 10);
+
+        let cutoff_ms = (now_us - 30 * day_us) / 1000;
+        assert_eq!(store.purge(cutoff_ms, 0).unwrap(), 5);
+
+        let (page, total) = store
+            .list_executions(
+                "wf_1",
+                &ExecutionQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(total, 5);
+        assert_eq!(page.len(), 5);
+        assert!(
+            page.iter()
+                .all(|e| crate::ids::micros_of(&e.id).unwrap() > now_us - day_us)
+        );
+        let failed = store
+            .counter("wf_1", Some(ExecutionStatus::Failed))
+            .unwrap();
+        let success = store
+            .counter("wf_1", Some(ExecutionStatus::Success))
+            .unwrap();
+        assert_eq!(failed + success, 5);
+    }
+
+    #[test]
+    fn listing_pages_newest_first_and_filters_by_status_and_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _guard) = Store::open(dir.path(), Durability::Wal, 64, 64).unwrap();
+        let mut ops = Vec::new();
+        let mut ids = Vec::new();
+        for i in 0..30i64 {
+            let status = if i % 3 == 0 {
+                ExecutionStatus::Failed
+            } else {
+                ExecutionStatus::Success
+            };
+            let e = finished("wf_a", 1_700_000_000_000_000 + i * 1_000_000, status);
+            ids.push(e.id.clone());
+            ops.extend(Store::finished_execution_ops(&e));
+            // Another workflow's executions never show up.
+            ops.extend(Store::finished_execution_ops(&finished(
+                "wf_b",
+                1_700_000_000_000_000 + i,
+                status,
+            )));
+        }
+        store.writer_submit_blocking(ops).unwrap();
+        let q = |status, from_ms, to_ms, offset| ExecutionQuery {
+            status,
+            from_ms,
+            to_ms,
+            offset,
+            limit: 10,
+        };
+        let (page, total) = store
+            .list_executions("wf_a", &q(None, None, None, 0))
+            .unwrap();
+        assert_eq!(total, 30);
+        assert_eq!(page[0].id, ids[29]);
+        let (page, _) = store
+            .list_executions("wf_a", &q(None, None, None, 25))
+            .unwrap();
+        assert_eq!(page.len(), 5);
+        assert_eq!(page[4].id, ids[0]);
+        let (page, total) = store
+            .list_executions("wf_a", &q(Some(ExecutionStatus::Failed), None, None, 0))
+            .unwrap();
+        assert_eq!(total, 10);
+        assert!(page.iter().all(|e| e.status == ExecutionStatus::Failed));
+        // Seconds 10..=19 of the series.
+        let (page, total) = store
+            .list_executions(
+                "wf_a",
+                &q(None, Some(1_700_000_010_000), Some(1_700_000_019_000), 0),
+            )
+            .unwrap();
+        assert_eq!(total, 10);
+        assert_eq!(page[0].id, ids[19]);
     }
 }
