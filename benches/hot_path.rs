@@ -131,7 +131,7 @@ fn durable_intake(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(3));
     for (mode, durability) in [("fsync", Durability::Fsync), ("wal", Durability::Wal)] {
         let dir = tempfile::tempdir().unwrap();
-        let (store, _guard) = Store::open(dir.path(), durability, 1024, 65536).unwrap();
+        let (store, guard) = Store::open(dir.path(), durability, 1024, 65536).unwrap();
         let n = 64u64;
         g.throughput(Throughput::Elements(n));
         g.bench_function(BenchmarkId::new("one at a time", mode), |b| {
@@ -165,8 +165,17 @@ fn durable_intake(c: &mut Criterion) {
                 })
             },
         );
+        close(store, guard);
     }
     g.finish();
+}
+
+/// Closes a store before the process exits: RocksDB must not be torn down by C++ static
+/// destructors while its writer thread still holds it.
+fn close(store: Store, guard: botcadence::store::StoreGuard) {
+    store.close().unwrap();
+    drop(store);
+    guard.join();
 }
 
 struct StoreCheckpoint(Store);
@@ -187,7 +196,7 @@ fn event_to_finished_execution(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (store, _guard) = Store::open(dir.path(), Durability::Wal, 1024, 65536).unwrap();
+    let (store, guard) = Store::open(dir.path(), Durability::Wal, 1024, 65536).unwrap();
     let renderer = Renderer::new(100_000, 1 << 20);
     let action: Action = serde_json::from_value(
         json!({"type": "transform", "config": {"set": {"greeting": "hello {{user.name}}"}}}),
@@ -229,6 +238,8 @@ fn event_to_finished_execution(c: &mut Criterion) {
         })
     });
     g.finish();
+    drop(checkpoint);
+    close(store, guard);
 }
 
 criterion_group!(
