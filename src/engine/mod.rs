@@ -117,7 +117,9 @@ pub async fn execute_action(
                 subject: render!(&e.subject),
                 body: render!(&e.body),
             };
-            deps.mailer.send(email).await
+            // Boxed: the SMTP future is large, and inline it would make every execution's
+            // future (moved on each spawn) as large, even for a transform-only workflow.
+            Box::pin(deps.mailer.send(email)).await
         }
         ActionSpec::HttpRequest(h) => {
             let mut headers = Vec::with_capacity(h.headers.len());
@@ -144,7 +146,7 @@ pub async fn execute_action(
                 json_body,
                 timeout,
             };
-            deps.http.call(request, signing_secret).await
+            Box::pin(deps.http.call(request, signing_secret)).await
         }
         ActionSpec::Delay { seconds } => StepOutcome::Suspend {
             until_ms: now_ms + (*seconds as i64) * 1000,
