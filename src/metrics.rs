@@ -151,7 +151,9 @@ fn describe() {
 }
 
 /// Gauges computed on demand, just before a scrape renders.
-pub fn refresh_gauges(state: &AppState) {
+/// `store_stats`: RocksDB's size in bytes and whether it stalls writes, read by the caller
+/// off the async threads.
+pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool)) {
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -159,12 +161,9 @@ pub fn refresh_gauges(state: &AppState) {
     });
     gauge!("botcadence_engine_oldest_pending_age_seconds").set(oldest);
     gauge!("botcadence_engine_workflow_actors").set(state.engine.actor_count() as f64);
-    gauge!("botcadence_store_size_bytes").set(state.store.size_bytes() as f64);
-    gauge!("botcadence_store_write_stalled").set(if state.store.write_stalled() {
-        1.0
-    } else {
-        0.0
-    });
+    let (size, stalled) = store_stats;
+    gauge!("botcadence_store_size_bytes").set(size as f64);
+    gauge!("botcadence_store_write_stalled").set(if stalled { 1.0 } else { 0.0 });
     let p = process_stats();
     metrics::counter!("botcadence_process_cpu_seconds_total").absolute(p.cpu_seconds as u64);
     gauge!("botcadence_process_resident_memory_bytes").set(p.rss_bytes as f64);

@@ -34,7 +34,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    crate::metrics::refresh_gauges(&state);
+    // RocksDB properties are read on the blocking pool, like every store call.
+    let store_stats = state
+        .store
+        .read(|s| Ok((s.size_bytes(), s.write_stalled())))
+        .await
+        .unwrap_or_default();
+    crate::metrics::refresh_gauges(&state, store_stats);
     let body = state
         .metrics
         .as_ref()

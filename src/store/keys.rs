@@ -9,7 +9,7 @@
 //! | `hooks`             | hook id                                | Hook                   |
 //! | `executions`        | execution id (time-ordered)            | Execution              |
 //! | `exec_by_workflow`  | workflow id ∙ 0 ∙ execution id         | ExecutionSummary       |
-//! | `exec_by_status`    | workflow id ∙ 0 ∙ status ∙ 0 ∙ exec id | ExecutionSummary       |
+//! | `exec_by_status`    | workflow id ∙ 0 ∙ status ∙ 0 ∙ exec id | empty                  |
 //! | `pending`           | execution id                           | empty                  |
 //! | `dedupe`            | hook id ∙ 0 ∙ idempotency key          | DedupeEntry            |
 //! | `counters`          | workflow id ∙ 0 ∙ status or `all`      | i64 LE (writer-owned)  |
