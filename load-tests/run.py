@@ -215,6 +215,20 @@ def fsync_share_over(before, after, seconds="0.01"):
     return 1 - (after.get(le, 0) - before.get(le, 0)) / n if n else None
 
 
+def slow_group_commits(before, after):
+    """Group commits slower than 100 ms, and the bucket holding the slowest one."""
+    buckets = []
+    for k, v in after.items():
+        m = re.match(r'botcadence_store_write_duration_seconds_bucket\{le="([^"]+)"\}', k)
+        if m and m.group(1) != "+Inf":
+            buckets.append((float(m.group(1)), v - before.get(k, 0)))
+    buckets.sort()
+    total = after.get("botcadence_store_write_duration_seconds_count", 0) - before.get("botcadence_store_write_duration_seconds_count", 0)
+    over_100ms = total - next((n for le, n in buckets if le >= 0.1), total)
+    slowest = next((le for le, n in buckets if n >= total), None)
+    return over_100ms, slowest
+
+
 def wait_drained(base, limit=30):
     t = time.time()
     while time.time() - t < limit:
@@ -269,6 +283,7 @@ def daemon_peak(mode, d, smoke, out):
             o["completed_per_s"] = (completed(after) - completed(before)) / (t1 - t0)
             o["server_share_within_5ms"] = server_share_within(before, after)
             o["group_commits_over_10ms"] = fsync_share_over(before, after)
+            o["group_commits_over_100ms"], o["slowest_group_commit_le_s"] = slow_group_commits(before, after)
             o["backlog_at_end"] = after.get("botcadence_engine_executions_pending", 0)
             o["drain_seconds"] = wait_drained(base)
             out[f"daemon_fsync_open_loop_{int(share * 100)}pct"] = o
@@ -358,7 +373,8 @@ def markdown(r):
         if x.get("server_share_within_5ms") is not None:
             extra = ""
             if x.get("group_commits_over_10ms") is not None:
-                extra = f"; group commits (WAL write + fsync) slower than 10 ms: {x['group_commits_over_10ms'] * 100:.2f}%"
+                extra = (f"; group commits (WAL write + fsync) slower than 10 ms: {x['group_commits_over_10ms'] * 100:.2f}%, "
+                         f"slower than 100 ms: {x['group_commits_over_100ms']:.0f}, slowest ≤ {x['slowest_group_commit_le_s']} s")
             lines += ["", f"{name}: the daemon's own histogram answered {x['server_share_within_5ms'] * 100:.2f}% of requests within 5 ms{extra}."]
     if "sustained_120s_at_50pct" in r:
         s = r["sustained_120s_at_50pct"]

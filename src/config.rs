@@ -44,9 +44,15 @@ pub struct StorageSettings {
     pub data_dir: PathBuf,
     pub durability: String,
     pub max_batch: usize,
+    pub wal_dir: PathBuf,
 }
 
 impl StorageSettings {
+    /// The WAL directory, when one apart from the data directory is configured.
+    pub fn wal_dir(&self) -> Option<&std::path::Path> {
+        (!self.wal_dir.as_os_str().is_empty()).then_some(self.wal_dir.as_path())
+    }
+
     pub fn durability(&self) -> Durability {
         if self.durability == "wal" {
             Durability::Wal

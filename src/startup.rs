@@ -60,8 +60,9 @@ impl Application {
         let settings = Arc::new(settings);
         let storage = settings.storage.clone();
         let (store, _guard) = tokio::task::spawn_blocking(move || {
-            Store::open(
+            Store::open_with_wal_dir(
                 &storage.data_dir,
+                storage.wal_dir(),
                 storage.durability(),
                 storage.max_batch,
                 WRITE_QUEUE_CAPACITY,
