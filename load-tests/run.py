@@ -48,6 +48,7 @@ def run(cmd, **kw):
 
 def ensure_tools():
     if not shutil.which("wrk"):
+        run(["apt-get", "update", "-qq"])
         run(["apt-get", "install", "-y", "-qq", "wrk"], env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
     cargo_bin = os.path.expanduser("~/.cargo/bin")
     os.environ["PATH"] = cargo_bin + os.pathsep + os.environ["PATH"]
