@@ -249,3 +249,100 @@ async fn futures_join(
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_updated_definition_reaches_the_workflow_actor() {
+    let app = spawn_app().await;
+    let (wf, hook) = app.workflow_with_hook(transform()).await;
+    let first = app
+        .send_event(&hook, json!({"user": {"name": "Ada"}}))
+        .await;
+    let done = app
+        .wait_finished(first.body["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(done["steps"][0]["output"], json!({"greeting": "Hi Ada"}));
+
+    let id = wf["id"].as_str().unwrap();
+    let patched = app
+        .patch(
+            &format!("/v1/workflows/{id}"),
+            json!({"actions": [{"type": "transform", "config": {"set": {"greeting": "Bye {{user.name}}"}}}]}),
+        )
+        .await;
+    assert_eq!(patched.status, 200, "{}", patched.text);
+    let second = app
+        .send_event(&hook, json!({"user": {"name": "Ada"}}))
+        .await;
+    let done = app
+        .wait_finished(second.body["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(done["steps"][0]["output"], json!({"greeting": "Bye Ada"}));
+
+    // Deleting the workflow removes its hooks too.
+    assert_eq!(app.delete(&format!("/v1/workflows/{id}")).await.status, 204);
+    assert_eq!(app.send_event(&hook, json!({})).await.status, 404);
+    assert_eq!(
+        app.get(&format!("/v1/webhooks/{}", hook["id"].as_str().unwrap()))
+            .await
+            .status,
+        404
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_describe_requests_events_executions_store_and_process() {
+    let app = spawn_app().await;
+    let (_, hook) = app.workflow_with_hook(transform()).await;
+    let r = app
+        .send_event(&hook, json!({"user": {"name": "Ada"}}))
+        .await;
+    app.wait_finished(r.body["execution_id"].as_str().unwrap())
+        .await;
+    let _ = app
+        .send_event(
+            &json!({"url": format!("{}/webhooks/hook_nope", app.base)}),
+            json!({}),
+        )
+        .await;
+    let m = app.request(Method::GET, "/metrics", None, None).await;
+    assert_eq!(m.status, 200);
+    assert!(
+        m.headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    for needle in [
+        "botcadence_http_requests_total{route=\"/webhooks/{hook_id}\",method=\"POST\",status=\"2xx\"}",
+        "botcadence_http_request_duration_seconds_bucket{route=\"/webhooks/{hook_id}\",method=\"POST\",le=\"0.0005\"}",
+        "botcadence_webhook_events_total{outcome=\"accepted\"}",
+        "botcadence_webhook_events_total{outcome=\"not_found\"}",
+        "botcadence_engine_executions_total{status=\"success\"}",
+        "botcadence_engine_execution_duration_seconds_bucket",
+        "botcadence_engine_action_attempts_total{action=\"transform\",outcome=\"success\"}",
+        "botcadence_engine_executions_pending",
+        "botcadence_engine_oldest_pending_age_seconds",
+        "botcadence_engine_workflow_actors",
+        "botcadence_store_size_bytes",
+        "botcadence_store_write_stalled",
+        "botcadence_store_write_batch_size_bucket",
+        "botcadence_process_cpu_seconds_total",
+        "botcadence_process_resident_memory_bytes",
+        "botcadence_process_open_fds",
+        "botcadence_build_info{version=",
+    ] {
+        assert!(m.text.contains(needle), "missing {needle}");
+    }
+    let hook_id = hook["id"].as_str().unwrap();
+    assert!(
+        !m.text.contains(hook_id) && !m.text.contains("hook_nope"),
+        "no ids or raw paths in labels"
+    );
+    assert!(
+        !m.text.contains("wf_") && !m.text.contains("exec_"),
+        "no ids in labels"
+    );
+    assert!(!m.text.contains("quantile="), "histograms, not summaries");
+}
