@@ -43,7 +43,6 @@ pub fn verify_standard_webhook(
     body: &[u8],
     header: &str,
 ) -> bool {
-    let key = secret.strip_prefix("whsec_").unwrap_or(secret);
     header.split_whitespace().any(|entry| {
         let Some(b64) = entry.strip_prefix("v1,") else {
             return false;
@@ -51,18 +50,14 @@ pub fn verify_standard_webhook(
         let Some(sig) = base64_decode(b64) else {
             return false;
         };
-        let mut m = mac(key.as_bytes());
-        m.update(msg_id.as_bytes());
-        m.update(b".");
-        m.update(timestamp.as_bytes());
-        m.update(b".");
-        m.update(body);
-        m.verify_slice(&sig).is_ok()
+        standard_mac(secret, msg_id, timestamp, body)
+            .verify_slice(&sig)
+            .is_ok()
     })
 }
 
-/// Signs like a Standard Webhooks sender would; used by tests and examples.
-pub fn sign_standard_webhook(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> String {
+/// The Standard Webhooks MAC over `id.timestamp.body`, keyed with the secret after `whsec_`.
+fn standard_mac(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
     let key = secret.strip_prefix("whsec_").unwrap_or(secret);
     let mut m = mac(key.as_bytes());
     m.update(msg_id.as_bytes());
@@ -70,6 +65,12 @@ pub fn sign_standard_webhook(secret: &str, msg_id: &str, timestamp: &str, body: 
     m.update(timestamp.as_bytes());
     m.update(b".");
     m.update(body);
+    m
+}
+
+/// Signs like a Standard Webhooks sender would; used by tests and examples.
+pub fn sign_standard_webhook(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> String {
+    let m = standard_mac(secret, msg_id, timestamp, body);
     format!("v1,{}", base64_encode(&m.finalize().into_bytes()))
 }
 

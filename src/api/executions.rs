@@ -13,8 +13,7 @@ use super::pagination::Page;
 use super::views;
 use super::workflows::owned_workflow;
 use crate::actors::Job;
-use crate::engine::runner::initial_steps;
-use crate::engine::spec::parse_step;
+use crate::engine::runner::pending_steps;
 use crate::model::{Execution, ExecutionStatus, ExecutionTrigger, WorkflowStatus};
 use crate::store::{ExecutionQuery, WriteOutcome};
 use crate::timefmt::{now_us, parse_rfc3339};
@@ -123,12 +122,6 @@ pub async fn replay(
         .admission()
         .try_admit(received_us)
         .ok_or_else(ApiError::busy)?;
-    let specs: Vec<_> = wf
-        .actions
-        .iter()
-        .enumerate()
-        .filter_map(|(i, a)| parse_step(i, a, &state.deps.renderer).ok())
-        .collect();
     let execution = Execution {
         id: crate::ids::execution_id(received_us),
         account_id: auth.account.id.clone(),
@@ -140,7 +133,7 @@ pub async fn replay(
             received_at: received_us / 1000,
         },
         input: original.input.clone(),
-        steps: initial_steps(&specs),
+        steps: pending_steps(wf.actions.iter().map(|a| a.kind.as_str())),
         started_at: None,
         completed_at: None,
         duration_ms: None,

@@ -15,10 +15,8 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::error::{ApiError, payload_error, too_large};
 use crate::actors::Job;
-use crate::model::{
-    Execution, ExecutionStatus, ExecutionTrigger, HookVerify, StepRecord, StepStatus,
-    WorkflowStatus,
-};
+use crate::engine::runner::pending_steps;
+use crate::model::{Execution, ExecutionStatus, ExecutionTrigger, HookVerify, WorkflowStatus};
 use crate::ratelimit::effective_limits;
 use crate::signature::{SIGNATURE_HEADER, verify_hex, verify_standard_webhook};
 use crate::store::{DedupeEntry, WriteOutcome};
@@ -196,22 +194,7 @@ async fn accept(
             received_at: received_us / 1000,
         },
         input,
-        steps: workflow
-            .actions
-            .iter()
-            .enumerate()
-            .map(|(index, a)| StepRecord {
-                index,
-                kind: a.kind.clone(),
-                status: StepStatus::Pending,
-                attempts: 0,
-                started_at: None,
-                completed_at: None,
-                duration_ms: None,
-                output: None,
-                error: None,
-            })
-            .collect(),
+        steps: pending_steps(workflow.actions.iter().map(|a| a.kind.as_str())),
         started_at: None,
         completed_at: None,
         duration_ms: None,

@@ -35,12 +35,16 @@ pub enum RunResult {
 
 /// Step records for a new execution of these steps.
 pub fn initial_steps(steps: &[StepSpec]) -> Vec<StepRecord> {
-    steps
-        .iter()
+    pending_steps(steps.iter().map(|s| s.action.kind()))
+}
+
+/// Pending step records, one per action type, in order.
+pub fn pending_steps<'a>(kinds: impl Iterator<Item = &'a str>) -> Vec<StepRecord> {
+    kinds
         .enumerate()
-        .map(|(index, s)| StepRecord {
+        .map(|(index, kind)| StepRecord {
             index,
-            kind: s.action.kind().to_string(),
+            kind: kind.to_string(),
             status: StepStatus::Pending,
             attempts: 0,
             started_at: None,
