@@ -12,10 +12,7 @@ mod writer;
 use std::path::Path;
 use std::sync::Arc;
 
-use rocksdb::{
-    ColumnFamilyDescriptor, DB, DBCompressionType, IteratorMode, MergeOperands, Options,
-    ReadOptions,
-};
+use rocksdb::{ColumnFamilyDescriptor, DB, DBCompressionType, IteratorMode, Options, ReadOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::config::Durability;
@@ -96,14 +93,6 @@ const BLOCK_CACHE_BYTES: usize = 32 << 20;
 /// Marker of a data directory that has been initialised (default account created).
 const META_INITIALISED: &[u8] = b"initialised";
 
-fn add_i64(_key: &[u8], existing: Option<&[u8]>, operands: &MergeOperands) -> Option<Vec<u8>> {
-    let mut total = existing.map_or(0, decode_i64);
-    for op in operands {
-        total += decode_i64(op);
-    }
-    Some(total.to_le_bytes().to_vec())
-}
-
 fn decode_i64(bytes: &[u8]) -> i64 {
     bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
 }
@@ -177,9 +166,6 @@ impl Store {
             table.set_cache_index_and_filter_blocks(true);
             table.set_pin_l0_filter_and_index_blocks_in_cache(true);
             cf.set_block_based_table_factory(&table);
-            if *f == Family::Counters {
-                cf.set_merge_operator_associative("add_i64", add_i64);
-            }
             ColumnFamilyDescriptor::new(f.name(), cf)
         });
         let db = DB::open_cf_descriptors(&opts, dir, families).map_err(|e| {
