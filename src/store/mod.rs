@@ -138,8 +138,6 @@ impl Store {
         // instead of in bursts that make the WAL's fsync — the one acknowledgements wait
         // for — queue behind them.
         opts.set_bytes_per_sync(1 << 20);
-        // JSON compresses well: a compressed WAL means fewer bytes behind every fsync.
-        opts.set_wal_compression_type(DBCompressionType::Zstd);
         let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
         // Compactions yield CPU and disk to the request path (the WAL fsync and the HTTP
         // workers); flushes keep normal priority, or memtables would fill and stop writes.
