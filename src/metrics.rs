@@ -51,6 +51,7 @@ pub fn install() -> Option<PrometheusHandle> {
                 return None;
             }
             describe();
+            zero_counters();
             gauge!("botcadence_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             gauge!("botcadence_process_start_time_seconds")
                 .set(crate::timefmt::now_ms() as f64 / 1000.0);
@@ -148,6 +149,35 @@ fn describe() {
         "Start time, unix seconds."
     );
     describe_gauge!("botcadence_build_info", "Build information; always 1.");
+}
+
+/// Counters start at 0 for every known label set, so `rate()` and `increase()` see their
+/// first event instead of a series appearing out of nowhere.
+fn zero_counters() {
+    use metrics::counter;
+    for outcome in [
+        "accepted",
+        "duplicate",
+        "signature_invalid",
+        "not_found",
+        "inactive",
+        "too_large",
+        "invalid",
+        "overloaded",
+        "rate_limited",
+    ] {
+        counter!("botcadence_webhook_events_total", "outcome" => outcome).absolute(0);
+    }
+    for status in ["success", "failed"] {
+        counter!("botcadence_engine_executions_total", "status" => status).absolute(0);
+    }
+    counter!("botcadence_engine_actor_restarts_total").absolute(0);
+    for plan in ["free", "pro", "enterprise"] {
+        for kind in ["minute", "day", "ingest"] {
+            counter!("botcadence_ratelimit_rejections_total", "plan" => plan, "kind" => kind)
+                .absolute(0);
+        }
+    }
 }
 
 /// Gauges computed on demand, just before a scrape renders.
