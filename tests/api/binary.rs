@@ -281,11 +281,26 @@ async fn sigterm_drains_and_systemd_hears_ready_watchdog_and_stopping() {
     }
 
     // While draining, ingest is refused with 503 + Retry-After; running work finishes.
+    // The workflow calls a server of ours that answers 503, so the execution is known to be
+    // running (between its two attempts) when SIGTERM is sent.
+    let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream_url = format!("http://{}/", upstream.local_addr().unwrap());
+    let (hit_tx, hit_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        for conn in upstream.incoming() {
+            let Ok(mut conn) = conn else { return };
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = hit_tx.send(());
+        }
+    });
     let client = reqwest::Client::new();
     let key = d.first_key();
     let (_, wf) = call(&client, reqwest::Method::POST, format!("{}/v1/workflows", d.base), &key, Some(json!({
         "name": "slow", "status": "active", "trigger": {"type": "webhook"},
-        "actions": [{"type": "http_request", "config": {"url": "http://127.0.0.1:9/"}, "retry": {"max_attempts": 2, "backoff": 1500}}]
+        "actions": [{"type": "http_request", "config": {"url": upstream_url}, "retry": {"max_attempts": 2, "backoff": 1500}}]
     }))).await;
     let (_, hook) = call(
         &client,
@@ -302,6 +317,9 @@ async fn sigterm_drains_and_systemd_hears_ready_watchdog_and_stopping() {
         .as_str()
         .unwrap()
         .to_string();
+    hit_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the first attempt reached the upstream");
 
     unsafe { libc::kill(d.child.id() as i32, libc::SIGTERM) };
     let mut saw_503 = false;

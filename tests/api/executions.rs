@@ -163,17 +163,24 @@ async fn a_delayed_execution_waits_then_finishes() {
     let app = spawn_app().await;
     let (_, hook) = app
         .workflow_with_hook(json!([
-            {"type": "delay", "config": {"seconds": 1}},
+            {"type": "delay", "config": {"seconds": 3}},
             {"type": "transform", "config": {"set": {"after": "yes"}}}
         ]))
         .await;
     let r = app.send_event(&hook, json!({})).await;
     let id = r.body["execution_id"].as_str().unwrap().to_string();
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let mid = app.get(&format!("/v1/executions/{id}")).await.body;
+    // While it waits, the execution is stored as running with the time it resumes.
+    let mut mid = serde_json::Value::Null;
+    for _ in 0..50 {
+        mid = app.get(&format!("/v1/executions/{id}")).await.body;
+        if mid["status"] == "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(40)).await;
+    }
     assert_eq!(mid["status"], "running", "{mid}");
     assert!(mid["resume_at"].is_string());
     let done = app.wait_finished(&id).await;
     assert_eq!(done["status"], "success");
-    assert!(done["duration_ms"].as_i64().unwrap() >= 900);
+    assert!(done["duration_ms"].as_i64().unwrap() >= 2900);
 }
