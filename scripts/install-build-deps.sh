@@ -4,10 +4,11 @@
 set -euo pipefail
 
 need=()
-command -v clang >/dev/null 2>&1 || need+=(clang)
-[ -n "$(ls /usr/lib/llvm-*/lib/libclang*.so* 2>/dev/null | head -n1)" ] || need+=(libclang-dev)
-command -v g++ >/dev/null 2>&1 || need+=(g++)
-command -v make >/dev/null 2>&1 || need+=(make)
+for pkg in clang libclang-dev g++ make; do
+  # dpkg knows exactly what is installed; a file test would mistake libclang-cpp (present on
+  # many machines) for the libclang that bindgen loads.
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
   sudo_cmd=""
