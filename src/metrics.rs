@@ -181,9 +181,9 @@ fn zero_counters() {
 }
 
 /// Gauges computed on demand, just before a scrape renders.
-/// `store_stats`: RocksDB's size in bytes and whether it stalls writes, read by the caller
-/// off the async threads.
-pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool)) {
+/// `store_stats` (RocksDB's size in bytes, whether it stalls writes) and `p` (from /proc) are
+/// read by the caller off the async threads.
+pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool), p: ProcessStats) {
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -194,7 +194,6 @@ pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool)) {
     let (size, stalled) = store_stats;
     gauge!("botcadence_store_size_bytes").set(size as f64);
     gauge!("botcadence_store_write_stalled").set(if stalled { 1.0 } else { 0.0 });
-    let p = process_stats();
     metrics::counter!("botcadence_process_cpu_seconds_total").absolute(p.cpu_seconds as u64);
     gauge!("botcadence_process_resident_memory_bytes").set(p.rss_bytes as f64);
     gauge!("botcadence_process_open_fds").set(p.open_fds as f64);

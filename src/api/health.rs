@@ -34,13 +34,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    // RocksDB properties are read on the blocking pool, like every store call.
-    let store_stats = state
+    // RocksDB properties and /proc are read on the blocking pool, off the async threads.
+    let (store_stats, process) = state
         .store
-        .read(|s| Ok((s.size_bytes(), s.write_stalled())))
+        .read(|s| {
+            Ok((
+                (s.size_bytes(), s.write_stalled()),
+                crate::metrics::process_stats(),
+            ))
+        })
         .await
         .unwrap_or_default();
-    crate::metrics::refresh_gauges(&state, store_stats);
+    crate::metrics::refresh_gauges(&state, store_stats, process);
     let body = state
         .metrics
         .as_ref()
