@@ -149,8 +149,4 @@ impl Catalog {
     pub fn remove_hook(&self, id: &str) {
         self.hooks.remove(id);
     }
-
-    pub fn workflow_count(&self) -> usize {
-        self.workflows.len()
-    }
 }

@@ -2,7 +2,6 @@
 //! then the user's file, then `BOTCADENCE_<SECTION>__<KEY>` environment variables, then
 //! command-line flags. The result is validated as a whole and every problem is reported at once.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -583,31 +582,6 @@ fn build(merged: &Table, problems: &mut Vec<String>) -> Option<Settings> {
         admin_token: None,
         smtp_password: None,
     })
-}
-
-/// Keys of the defaults, dotted; used by `check-config` to print what is configurable.
-pub fn known_keys() -> BTreeMap<String, String> {
-    fn walk(t: &Table, prefix: &str, out: &mut BTreeMap<String, String>) {
-        for (k, v) in t {
-            let dotted = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
-            match v {
-                Value::Table(sub) => walk(sub, &dotted, out),
-                other => {
-                    out.insert(dotted, other.to_string());
-                }
-            }
-        }
-    }
-    let defaults: Table = DEFAULT_CONFIG
-        .parse()
-        .expect("the embedded default configuration is valid TOML");
-    let mut out = BTreeMap::new();
-    walk(&defaults, "", &mut out);
-    out
 }
 
 #[cfg(test)]

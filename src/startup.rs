@@ -171,10 +171,6 @@ impl Application {
         self.addr
     }
 
-    pub fn port(&self) -> u16 {
-        self.addr.port()
-    }
-
     pub fn public_url(&self) -> &str {
         &self.state.public_url
     }
@@ -182,10 +178,6 @@ impl Application {
     /// The default key, when this start initialised the data directory.
     pub fn first_start(&self) -> Option<&FirstStart> {
         self.first_start.as_ref()
-    }
-
-    pub fn state(&self) -> web::Data<AppState> {
-        self.state.clone()
     }
 
     /// Serves until SIGTERM/SIGINT, then drains and returns.

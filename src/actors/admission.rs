@@ -78,10 +78,6 @@ impl Admission {
         self.pending.load(Ordering::Acquire)
     }
 
-    pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
     /// Stops admitting (shutdown).
     pub fn close(&self) {
         self.closed.store(true, Ordering::Release);

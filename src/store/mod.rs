@@ -597,11 +597,6 @@ impl Store {
         delayed > 0 || stopped > 0
     }
 
-    /// Writes queued for the writer thread.
-    pub fn write_queue_len(&self) -> usize {
-        self.writer.queued()
-    }
-
     /// Raw ops, for tools that seed large datasets (load tests).
     pub fn writer_submit_blocking(&self, ops: Vec<Op>) -> Result<WriteOutcome, StoreError> {
         self.writer.submit_blocking(ops)

@@ -98,11 +98,6 @@ impl Writer {
             .map_err(|_| StoreError::Closed)?;
         rx.blocking_recv().map_err(|_| StoreError::Closed)?
     }
-
-    /// Requests queued but not yet written.
-    pub fn queued(&self) -> usize {
-        self.tx.len()
-    }
 }
 
 fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
