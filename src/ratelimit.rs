@@ -294,6 +294,17 @@ mod tests {
     }
 
     #[test]
+    fn a_million_distinct_accounts_are_all_evicted_once_idle() {
+        let rl = RateLimiter::new();
+        for i in 0..1_000_000 {
+            rl.check_ingest(&format!("acct_{i}"), &free(), 0).unwrap();
+        }
+        assert_eq!(rl.tracked(), 1_000_000);
+        assert_eq!(rl.evict_idle(DAY_MS), 1_000_000);
+        assert_eq!(rl.tracked(), 0);
+    }
+
+    #[test]
     fn contention_from_threads_counts_every_request_once() {
         let rl = std::sync::Arc::new(RateLimiter::new());
         let limits = Limits {
