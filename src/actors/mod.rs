@@ -20,8 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::catalog::Catalog;
 use crate::engine::EngineDeps;
+use crate::engine::definitions::Definitions;
+use crate::engine::runner;
 use crate::engine::runner::Checkpoint;
-use crate::model::{Execution, ExecutionStatus};
+use crate::model::{Execution, ExecutionStatus, Workflow};
 use crate::store::{Store, StoreError};
 use admission::{Admission, Slot};
 
@@ -43,6 +45,7 @@ pub(crate) struct Shared {
     store: Store,
     catalog: Arc<Catalog>,
     deps: Arc<EngineDeps>,
+    definitions: Definitions,
     admission: Arc<Admission>,
     concurrency: usize,
     running: AtomicUsize,
@@ -72,6 +75,7 @@ impl Engine {
             store,
             catalog,
             deps,
+            definitions: Definitions::default(),
             admission,
             concurrency,
             running: AtomicUsize::new(0),
@@ -99,6 +103,7 @@ impl Engine {
     }
 
     pub fn workflow_deleted(&self, id: &str) {
+        self.shared.definitions.forget(id);
         let _ = self.tx.send(DispatcherMsg::WorkflowDeleted(id.to_string()));
     }
 
@@ -109,6 +114,31 @@ impl Engine {
             return false;
         }
         matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
+    }
+
+    /// Runs a new execution of a workflow made only of pure steps (filter, transform) to its
+    /// end, in place, so ingest can store the event and its finished execution in one write:
+    /// no queue, no second write, no actor. Returns the terminal status, or None (execution
+    /// untouched) when the workflow has effects and must go through [`Engine::submit`] once
+    /// stored.
+    pub fn run_inline(
+        &self,
+        execution: &mut Execution,
+        workflow: &Workflow,
+    ) -> Option<ExecutionStatus> {
+        let shared = &self.shared;
+        let definition = shared.definitions.get(workflow, &shared.deps.renderer);
+        if !definition.pure {
+            return None;
+        }
+        let steps = definition.steps.as_ref().ok()?;
+        runner::run_pure(execution, steps, &shared.deps)
+    }
+
+    /// Counts an execution that finished outside the actors (see [`Engine::run_inline`]),
+    /// once it is stored.
+    pub fn record_finished(&self, execution: &Execution) {
+        workflow::record_finished(execution.status, execution.duration_ms);
     }
 
     pub fn admission(&self) -> &Arc<Admission> {

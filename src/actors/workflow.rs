@@ -11,8 +11,8 @@ use futures_util::FutureExt;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::{Engine, Job, StoreCheckpoint};
+use crate::engine::definitions::Definition;
 use crate::engine::runner::{self, Checkpoint, RunResult};
-use crate::engine::spec::{StepSpec, parse_step};
 use crate::model::ExecutionStatus;
 
 pub(super) enum WorkflowMsg {
@@ -21,27 +21,14 @@ pub(super) enum WorkflowMsg {
     Reload,
 }
 
-/// The definition executions run against.
-#[derive(Clone)]
-struct Definition {
-    steps: Result<Arc<Vec<StepSpec>>, String>,
-}
-
-fn load(workflow_id: &str, engine: &Engine) -> Definition {
-    let Some(wf) = engine.shared.catalog.workflow(workflow_id) else {
-        return Definition {
+fn load(workflow_id: &str, engine: &Engine) -> Arc<Definition> {
+    let shared = &engine.shared;
+    match shared.catalog.workflow(workflow_id) {
+        Some(wf) => shared.definitions.get(&wf, &shared.deps.renderer),
+        None => Arc::new(Definition {
             steps: Err("the workflow was deleted".into()),
-        };
-    };
-    let renderer = &engine.shared.deps.renderer;
-    let steps: Result<Vec<StepSpec>, String> = wf
-        .actions
-        .iter()
-        .enumerate()
-        .map(|(i, a)| parse_step(i, a, renderer).map_err(|e| e.message))
-        .collect();
-    Definition {
-        steps: steps.map(Arc::new),
+            pure: false,
+        }),
     }
 }
 
@@ -84,7 +71,7 @@ impl Drop for Running<'_> {
     }
 }
 
-async fn execute(job: Job, definition: Definition, engine: Engine) {
+async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     let shared = &engine.shared;
     if shared.stopping.load(Ordering::Acquire) {
         // Shutting down: leave it stored; it resumes on the next start.
@@ -171,7 +158,7 @@ async fn finish(
     }
 }
 
-fn record_finished(status: ExecutionStatus, duration_ms: Option<i64>) {
+pub(super) fn record_finished(status: ExecutionStatus, duration_ms: Option<i64>) {
     let label = status.as_str();
     metrics::counter!("botcadence_engine_executions_total", "status" => label).increment(1);
     if let Some(ms) = duration_ms {

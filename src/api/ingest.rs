@@ -4,6 +4,11 @@
 //! Order of checks: hook exists → workflow active → body size → signature → JSON → quota →
 //! capacity → durable write (with the idempotency check inside the writer). Nothing is stored
 //! unless every check passed; nothing is acknowledged unless it was stored.
+//!
+//! A workflow made only of pure steps (filter, transform) is run to its end before the write,
+//! and the event is stored with its finished execution in one write: the reply then says
+//! `success` or `failed` instead of `queued`. Running it again after a crash would give the
+//! same record, so nothing is lost by not storing the queued state first.
 
 use std::sync::atomic::Ordering;
 
@@ -177,13 +182,7 @@ async fn accept(
         });
     }
     let received_us = now_us();
-    let slot = state
-        .engine
-        .admission()
-        .try_admit(received_us)
-        .ok_or_else(ApiError::busy)?;
-
-    let execution = Execution {
+    let mut execution = Execution {
         id: crate::ids::execution_id(received_us),
         account_id: hook.account_id.clone(),
         workflow_id: workflow.id.clone(),
@@ -201,6 +200,20 @@ async fn accept(
         error: None,
         resume_at: None,
         replay_of: None,
+    };
+    // A workflow of pure steps finishes here and is stored finished with the event, in the
+    // same write; anything with effects waits in the queue, which needs a free place.
+    let finished = state.engine.run_inline(&mut execution, &workflow).is_some();
+    let slot = if finished {
+        None
+    } else {
+        Some(
+            state
+                .engine
+                .admission()
+                .try_admit(received_us)
+                .ok_or_else(ApiError::busy)?,
+        )
     };
     let idempotency_key = header(req, "idempotency-key")
         .or_else(|| header(req, "webhook-id"))
@@ -231,9 +244,12 @@ async fn accept(
     match state.store.accept_execution(&execution, dedupe).await? {
         WriteOutcome::Written => {
             outcome("accepted");
-            let id = execution.id.clone();
-            state.engine.submit(Job { execution, slot });
-            Ok(HttpResponse::Accepted().json(json!({"execution_id": id, "status": "queued"})))
+            let reply = json!({"execution_id": execution.id, "status": execution.status.as_str()});
+            match slot {
+                Some(slot) => state.engine.submit(Job { execution, slot }),
+                None => state.engine.record_finished(&execution),
+            }
+            Ok(HttpResponse::Accepted().json(reply))
         }
         WriteOutcome::Duplicate(original) => {
             outcome("duplicate");

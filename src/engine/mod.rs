@@ -2,6 +2,7 @@
 //! deciding retries, and stepping an execution forward. No actix, no RocksDB: the actors hand
 //! in a [`runner::Checkpoint`] that persists progress.
 
+pub mod definitions;
 pub mod email;
 pub mod http;
 pub mod retry;

@@ -4,8 +4,10 @@
 //! step; pure steps (filter, transform) are simply recomputed.
 
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use rand::Rng;
 use serde_json::json;
 
@@ -61,6 +63,59 @@ fn has_effects(action: &ActionSpec) -> bool {
         action,
         ActionSpec::SendEmail(_) | ActionSpec::HttpRequest(_) | ActionSpec::Delay { .. }
     )
+}
+
+/// True when no step reaches outside the daemon or waits: running such steps twice gives
+/// the same record and sends nothing anywhere.
+pub fn is_pure(steps: &[StepSpec]) -> bool {
+    steps.iter().all(|s| !has_effects(&s.action))
+}
+
+/// A checkpoint that keeps nothing: the caller stores the finished execution itself.
+struct KeptByCaller;
+
+impl Checkpoint for KeptByCaller {
+    async fn save(&self, _: &Execution, _: ExecutionStatus) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Runs an execution of pure steps (see [`is_pure`]) to its end on the calling thread and
+/// returns its terminal status; nothing is persisted, the caller stores the result. Returns
+/// None, leaving `exec` as new, when the steps are not pure or the run panicked (the caller
+/// then queues it, and the workflow actor's supervision records the failure).
+///
+/// Pure steps never wait on anything — no I/O, no timer: a pure step fails for good rather
+/// than with a retryable error — so the run completes on its first poll.
+pub fn run_pure(
+    exec: &mut Execution,
+    steps: &[StepSpec],
+    deps: &EngineDeps,
+) -> Option<ExecutionStatus> {
+    if !is_pure(steps) {
+        return None;
+    }
+    let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        run(exec, steps, deps, "", &KeptByCaller).now_or_never()
+    }));
+    match ran {
+        Ok(Some(RunResult::Finished(status))) => Some(status),
+        _ => {
+            reset(exec, steps);
+            None
+        }
+    }
+}
+
+/// Back to a new, queued execution of `steps`.
+fn reset(exec: &mut Execution, steps: &[StepSpec]) {
+    exec.status = ExecutionStatus::Queued;
+    exec.steps = initial_steps(steps);
+    exec.started_at = None;
+    exec.completed_at = None;
+    exec.duration_ms = None;
+    exec.error = None;
+    exec.resume_at = None;
 }
 
 /// Runs `exec` (whose persisted status is `exec.status`) against `steps`.
@@ -393,6 +448,40 @@ mod tests {
         assert_eq!(exec.steps[0].attempts, 1);
         assert!(exec.error.as_ref().unwrap().contains("SSRF"));
         assert_eq!(exec.steps[1].status, StepStatus::Skipped);
+    }
+
+    #[test]
+    fn pure_steps_run_to_the_end_in_place_and_effects_are_left_alone() {
+        let pure = steps(json!([
+            {"type": "filter", "config": {"condition": "amount > 1"}},
+            {"type": "transform", "config": {"set": {"x": "{{amount}}"}}}
+        ]));
+        let mut exec = execution(json!({"amount": 5}));
+        assert_eq!(
+            run_pure(&mut exec, &pure, &deps()),
+            Some(ExecutionStatus::Success)
+        );
+        assert_eq!(exec.steps[1].output, Some(json!({"x": "5"})));
+        assert!(exec.completed_at.is_some());
+
+        let failing = steps(
+            json!([{"type": "transform", "config": {"set": {"x": "{% for i in range(1000000) %}{{ i }}{% endfor %}"}}}]),
+        );
+        let mut exec = execution(json!({}));
+        assert_eq!(
+            run_pure(&mut exec, &failing, &deps()),
+            Some(ExecutionStatus::Failed)
+        );
+        assert_eq!(exec.steps[0].attempts, 1, "a pure step is not retried");
+
+        let effects = steps(json!([
+            {"type": "transform", "config": {"set": {"x": "1"}}},
+            {"type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "b"}}
+        ]));
+        let mut exec = execution(json!({}));
+        assert_eq!(run_pure(&mut exec, &effects, &deps()), None);
+        assert_eq!(exec.status, ExecutionStatus::Queued);
+        assert!(exec.started_at.is_none(), "untouched");
     }
 
     #[test]

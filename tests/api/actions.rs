@@ -133,6 +133,10 @@ async fn the_reference_send_email_example_reaches_a_real_smtp_listener() {
         .send_event(&hook, json!({"user": {"email": "ada@example.com"}}))
         .await;
     assert_eq!(r.status, 202);
+    assert_eq!(
+        r.body["status"], "queued",
+        "an email is sent after the event is stored"
+    );
     let exec = app
         .wait_finished(r.body["execution_id"].as_str().unwrap())
         .await;

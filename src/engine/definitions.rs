@@ -1,0 +1,111 @@
+//! Parsed workflow definitions, shared by ingest and the workflow actors so a definition is
+//! parsed once per version, not once per event.
+//!
+//! Entries are keyed by workflow id and checked against `updated_at`, which strictly
+//! increases with every change: a stale entry is simply reparsed on its next use.
+
+use std::sync::Arc;
+
+use dashmap::DashMap;
+
+use super::runner::is_pure;
+use super::spec::{StepSpec, parse_step};
+use super::template::Renderer;
+use crate::model::Workflow;
+
+/// One version of a workflow, ready to run.
+#[derive(Debug)]
+pub struct Definition {
+    /// The parsed steps, or why they cannot run (a definition saved by an older version that
+    /// no longer parses).
+    pub steps: Result<Arc<Vec<StepSpec>>, String>,
+    /// Every step is free of effects outside the daemon (filter, transform): the whole run can
+    /// happen before the event is acknowledged.
+    pub pure: bool,
+}
+
+#[derive(Default)]
+pub struct Definitions {
+    parsed: DashMap<String, (i64, Arc<Definition>)>,
+}
+
+impl Definitions {
+    /// The definition of this version of `workflow`, parsed on first use.
+    pub fn get(&self, workflow: &Workflow, renderer: &Renderer) -> Arc<Definition> {
+        if let Some(entry) = self.parsed.get(&workflow.id) {
+            if entry.0 == workflow.updated_at {
+                return entry.1.clone();
+            }
+        }
+        let definition = Arc::new(parse(workflow, renderer));
+        self.parsed.insert(
+            workflow.id.clone(),
+            (workflow.updated_at, definition.clone()),
+        );
+        definition
+    }
+
+    /// Drops a deleted workflow's entry.
+    pub fn forget(&self, workflow_id: &str) {
+        self.parsed.remove(workflow_id);
+    }
+}
+
+fn parse(workflow: &Workflow, renderer: &Renderer) -> Definition {
+    let steps: Result<Vec<StepSpec>, String> = workflow
+        .actions
+        .iter()
+        .enumerate()
+        .map(|(i, a)| parse_step(i, a, renderer).map_err(|e| e.message))
+        .collect();
+    let pure = steps.as_ref().is_ok_and(|s| is_pure(s));
+    Definition {
+        steps: steps.map(Arc::new),
+        pure,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Action, Trigger, WorkflowStatus};
+    use serde_json::json;
+
+    fn workflow(updated_at: i64, actions: serde_json::Value) -> Workflow {
+        Workflow {
+            id: "wf_1".into(),
+            account_id: "acct_1".into(),
+            name: "w".into(),
+            status: WorkflowStatus::Active,
+            trigger: serde_json::from_value::<Trigger>(
+                json!({"type": "webhook", "event": "user.created"}),
+            )
+            .unwrap(),
+            actions: serde_json::from_value::<Vec<Action>>(actions).unwrap(),
+            created_at: 0,
+            updated_at,
+        }
+    }
+
+    #[test]
+    fn a_definition_is_reused_until_the_workflow_changes() {
+        let renderer = Renderer::new(10_000, 1 << 20);
+        let defs = Definitions::default();
+        let pure = json!([{"type": "transform", "config": {"set": {"x": "{{a}}"}}}]);
+        let v1 = workflow(1, pure.clone());
+        let first = defs.get(&v1, &renderer);
+        assert!(first.pure);
+        assert!(Arc::ptr_eq(&first, &defs.get(&v1, &renderer)));
+
+        let v2 = workflow(
+            2,
+            json!([{"type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "b"}}]),
+        );
+        let second = defs.get(&v2, &renderer);
+        assert!(!second.pure, "an email is an effect");
+        assert!(!Arc::ptr_eq(&first, &second));
+
+        defs.forget("wf_1");
+        assert!(!Arc::ptr_eq(&second, &defs.get(&v2, &renderer)));
+    }
+}
