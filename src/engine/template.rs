@@ -1,7 +1,12 @@
 //! Templates (`{{user.email}}`) with minijinja: checked when a workflow is saved, rendered with
 //! a fuel budget (bounded time) and an output cap (bounded size).
+//!
+//! Compiled templates are kept, keyed by their source, so an event's render is a lookup plus
+//! the run, not a parse: the same few templates render for every event of a workflow.
 
-use minijinja::{Environment, UndefinedBehavior, Value as TemplateValue};
+use std::sync::RwLock;
+
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value as TemplateValue};
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -14,10 +19,20 @@ pub enum TemplateError {
     TooLarge(usize),
 }
 
+/// Compiled templates kept at most; past this the cache starts over (old workflow versions'
+/// templates would otherwise stay for ever).
+const MAX_CACHED_TEMPLATES: usize = 10_000;
+
 /// Renders templates against an execution's context. Cheap to share.
 pub struct Renderer {
-    env: Environment<'static>,
+    /// Also holds the compiled templates, each named by its own source.
+    env: RwLock<Compiled>,
     max_bytes: usize,
+}
+
+struct Compiled {
+    env: Environment<'static>,
+    count: usize,
 }
 
 impl Renderer {
@@ -27,7 +42,18 @@ impl Renderer {
         // `{{user.missing.field}}` renders empty instead of failing the execution: payloads
         // from third parties often lack optional fields.
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
-        Renderer { env, max_bytes }
+        // Templates are named by their source; without this a source ending in ".html" would
+        // turn HTML escaping on.
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        Renderer {
+            env: RwLock::new(Compiled { env, count: 0 }),
+            max_bytes,
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Compiled> {
+        // Poisoning needs a panic while the lock is held; the data stays valid regardless.
+        self.env.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Fails when `source` is not a valid template.
@@ -35,7 +61,8 @@ impl Renderer {
         if !is_template(source) {
             return Ok(());
         }
-        self.env
+        self.read()
+            .env
             .template_from_str(source)
             .map(|_| ())
             .map_err(|e| TemplateError::Syntax(describe(&e)))
@@ -43,7 +70,8 @@ impl Renderer {
 
     /// Fails when `expr` is not a valid expression (filter conditions).
     pub fn check_expression(&self, expr: &str) -> Result<(), TemplateError> {
-        self.env
+        self.read()
+            .env
             .compile_expression(strip_braces(expr))
             .map(|_| ())
             .map_err(|e| TemplateError::Syntax(describe(&e)))
@@ -53,42 +81,81 @@ impl Renderer {
         if !is_template(source) {
             return Ok(source.to_string());
         }
-        let out = self
-            .env
-            .render_str(source, TemplateValue::from_serialize(ctx))
-            .map_err(|e| TemplateError::Render(describe(&e)))?;
+        self.render_with(source, &TemplateValue::from_serialize(ctx))
+    }
+
+    fn render_with(&self, source: &str, ctx: &TemplateValue) -> Result<String, TemplateError> {
+        if !is_template(source) {
+            return Ok(source.to_string());
+        }
+        self.compile(source)?;
+        let compiled = self.read();
+        let out = match compiled.env.get_template(source) {
+            Ok(template) => template.render(ctx),
+            // Dropped by a concurrent cache reset: render it uncached this once.
+            Err(_) => compiled.env.render_str(source, ctx),
+        }
+        .map_err(|e| TemplateError::Render(describe(&e)))?;
         if out.len() > self.max_bytes {
             return Err(TemplateError::TooLarge(self.max_bytes));
         }
         Ok(out)
     }
 
+    /// Makes sure `source` is compiled and cached.
+    fn compile(&self, source: &str) -> Result<(), TemplateError> {
+        if self.read().env.get_template(source).is_ok() {
+            return Ok(());
+        }
+        let mut compiled = self.env.write().unwrap_or_else(|e| e.into_inner());
+        if compiled.count >= MAX_CACHED_TEMPLATES {
+            compiled.env.clear_templates();
+            compiled.count = 0;
+        }
+        compiled
+            .env
+            .add_template_owned(source.to_string(), source.to_string())
+            .map_err(|e| TemplateError::Syntax(describe(&e)))?;
+        compiled.count += 1;
+        Ok(())
+    }
+
     /// Renders every string inside a JSON value (objects and arrays are walked).
     pub fn render_value(&self, value: &Value, ctx: &Value) -> Result<Value, TemplateError> {
+        // One conversion of the context for every string in the value.
+        self.render_value_with(value, &TemplateValue::from_serialize(ctx))
+    }
+
+    fn render_value_with(
+        &self,
+        value: &Value,
+        ctx: &TemplateValue,
+    ) -> Result<Value, TemplateError> {
         Ok(match value {
-            Value::String(s) => Value::String(self.render(s, ctx)?),
+            Value::String(s) => Value::String(self.render_with(s, ctx)?),
             Value::Array(items) => Value::Array(
                 items
                     .iter()
-                    .map(|v| self.render_value(v, ctx))
+                    .map(|v| self.render_value_with(v, ctx))
                     .collect::<Result<_, _>>()?,
             ),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), self.render_value(v, ctx)?)))
+                    .map(|(k, v)| Ok((k.clone(), self.render_value_with(v, ctx)?)))
                     .collect::<Result<_, TemplateError>>()?,
             ),
             other => other.clone(),
         })
     }
 
-    /// Evaluates a filter condition such as `amount > 100` (or `{{ amount > 100 }}`).
+    /// Evaluates a filter condition such as `amount > 100` (or `{{ amount > 200 }}`).
     pub fn condition(&self, expr: &str, ctx: &Value) -> Result<bool, TemplateError> {
-        let compiled = self
+        let compiled = self.read();
+        let expression = compiled
             .env
             .compile_expression(strip_braces(expr))
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        compiled
+        expression
             .eval(TemplateValue::from_serialize(ctx))
             .map(|v| v.is_true())
             .map_err(|e| TemplateError::Render(describe(&e)))
@@ -180,6 +247,32 @@ mod tests {
         let ctx = json!({"amount": 150});
         assert!(renderer().condition("amount > 100", &ctx).unwrap());
         assert!(!renderer().condition("{{ amount > 200 }}", &ctx).unwrap());
+    }
+
+    #[test]
+    fn cached_templates_render_like_fresh_ones_and_never_escape_html() {
+        let r = renderer();
+        let source = "<b>{{ n }}</b>.html";
+        for _ in 0..3 {
+            assert_eq!(
+                r.render(source, &json!({"n": "<Ada>"})).unwrap(),
+                "<b><Ada></b>.html"
+            );
+        }
+        assert_eq!(r.render(source, &json!({"n": 1})).unwrap(), "<b>1</b>.html");
+    }
+
+    #[test]
+    fn a_full_cache_starts_over() {
+        let r = renderer();
+        for i in 0..MAX_CACHED_TEMPLATES + 5 {
+            let source = format!("{i}:{{{{ n }}}}");
+            assert_eq!(
+                r.render(&source, &json!({"n": "x"})).unwrap(),
+                format!("{i}:x")
+            );
+        }
+        assert!(r.read().count <= MAX_CACHED_TEMPLATES);
     }
 
     #[test]

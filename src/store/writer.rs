@@ -118,13 +118,16 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
         let mut outcomes = Vec::with_capacity(requests.len());
         // Keys claimed earlier in this same batch, not yet visible to `get`.
         let mut claimed: HashMap<Vec<u8>, String> = HashMap::new();
+        // Counters changed by this batch: each is written once, with its final value, however
+        // many requests moved it (every event moves two).
+        let mut touched: Vec<(Family, Vec<u8>)> = Vec::new();
         for req in &requests {
             let outcome = match &req.dedupe {
                 Some(check) => match find_duplicate(&db, check, &claimed) {
                     Ok(Some(original)) => Ok(WriteOutcome::Duplicate(original)),
                     Ok(None) => {
                         claimed.insert(check.key.clone(), check.entry.execution_id.clone());
-                        add_ops(&db, &mut batch, &req.ops, &mut counters);
+                        add_ops(&db, &mut batch, &req.ops, &mut counters, &mut touched);
                         let cf = handle(&db, Family::Dedupe);
                         batch.put_cf(cf, &check.key, codec::encode(&check.entry));
                         Ok(WriteOutcome::Written)
@@ -132,16 +135,22 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
                     Err(e) => Err(e),
                 },
                 None => {
-                    add_ops(&db, &mut batch, &req.ops, &mut counters);
+                    add_ops(&db, &mut batch, &req.ops, &mut counters, &mut touched);
                     Ok(WriteOutcome::Written)
                 }
             };
             outcomes.push(outcome);
         }
+        for (family, key) in &touched {
+            let value = counters.value(*family, key);
+            batch.put_cf(handle(&db, *family), key, value.to_le_bytes());
+        }
         let result = db.write_opt(batch, &write_options);
         if result.is_err() {
             // The batch did not land: forget counter values it would have written.
             counters.values.clear();
+        } else {
+            counters.settle(touched);
         }
         metrics::histogram!("botcadence_store_write_batch_size").record(requests.len() as f64);
         metrics::histogram!("botcadence_store_write_duration_seconds")
@@ -165,38 +174,66 @@ fn handle(db: &DB, family: Family) -> &rocksdb::ColumnFamily {
         .expect("every column family is created when the store opens")
 }
 
-/// Current values of the counters this writer has touched. Only the writer thread writes
-/// counters, so its memory is the truth once a value was loaded.
+/// Current values of the counters this writer has touched, each with a "changed in the
+/// batch being built" flag. Only the writer thread writes counters, so its memory is the
+/// truth once a value was loaded.
 #[derive(Default)]
 struct Counters {
-    values: HashMap<(Family, Vec<u8>), i64>,
+    values: HashMap<(Family, Vec<u8>), (i64, bool)>,
 }
 
 impl Counters {
-    fn add(&mut self, db: &DB, family: Family, key: &[u8], n: i64) -> i64 {
-        let value = self
+    /// Adds `n`; true when this is the counter's first change since the last `settle`.
+    fn add(&mut self, db: &DB, family: Family, key: &[u8], n: i64) -> bool {
+        let entry = self
             .values
             .entry((family, key.to_vec()))
             .or_insert_with(|| {
-                db.get_cf(handle(db, family), key)
+                let stored = db
+                    .get_cf(handle(db, family), key)
                     .ok()
                     .flatten()
                     .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                    .map_or(0, i64::from_le_bytes)
+                    .map_or(0, i64::from_le_bytes);
+                (stored, false)
             });
-        *value += n;
-        *value
+        entry.0 += n;
+        !std::mem::replace(&mut entry.1, true)
+    }
+
+    fn value(&self, family: Family, key: &[u8]) -> i64 {
+        self.values
+            .get(&(family, key.to_vec()))
+            .map_or(0, |entry| entry.0)
+    }
+
+    /// The batch that changed these counters was written: they are unchanged again.
+    fn settle(&mut self, touched: Vec<(Family, Vec<u8>)>) {
+        for key in touched {
+            if let Some(entry) = self.values.get_mut(&key) {
+                entry.1 = false;
+            }
+        }
     }
 }
 
-fn add_ops(db: &DB, batch: &mut WriteBatch, ops: &[Op], counters: &mut Counters) {
+/// Adds `ops` to the batch; counter changes are applied in memory and the counter noted in
+/// `touched` (first time only), for the caller to write once per batch.
+fn add_ops(
+    db: &DB,
+    batch: &mut WriteBatch,
+    ops: &[Op],
+    counters: &mut Counters,
+    touched: &mut Vec<(Family, Vec<u8>)>,
+) {
     for op in ops {
         match op {
             Op::Put(f, k, v) => batch.put_cf(handle(db, *f), k, v),
             Op::Delete(f, k) => batch.delete_cf(handle(db, *f), k),
             Op::Add(f, k, n) => {
-                let value = counters.add(db, *f, k, *n);
-                batch.put_cf(handle(db, *f), k, value.to_le_bytes());
+                if counters.add(db, *f, k, *n) {
+                    touched.push((*f, k.clone()));
+                }
             }
         }
     }
