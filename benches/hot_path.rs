@@ -51,6 +51,17 @@ fn templates(c: &mut Criterion) {
     g.bench_function("condition", |b| {
         b.iter(|| r.condition(black_box("n > 10"), &ctx))
     });
+    // Only the variables a template names are converted: a large payload costs nothing extra.
+    let mut big = ctx.clone();
+    big["blob"] = json!(
+        (0..2000)
+            .map(|i| format!("item-{i:026}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(big.to_string().len() > 60 * 1024);
+    g.bench_function("one field of a 64 KiB payload", |b| {
+        b.iter(|| r.render(black_box("Hi {{user.name}}"), &big))
+    });
     g.finish();
 }
 
@@ -228,12 +239,23 @@ fn event_to_finished_execution(c: &mut Criterion) {
             })
         })
     });
-    g.bench_function("accept + run + record (wal)", |b| {
+    g.bench_function("queued: accept + run + record, two writes (wal)", |b| {
         b.iter(|| {
             rt.block_on(async {
                 let mut e = execution(botcadence::timefmt::now_us());
                 store.accept_execution(&e, None).await.unwrap();
                 runner::run(&mut e, &steps, &deps, "s", &checkpoint).await
+            })
+        })
+    });
+    // What ingest does for a workflow of pure steps: run first, then one write.
+    g.bench_function("inline: run + one write (wal)", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let mut e = execution(botcadence::timefmt::now_us());
+                let status = runner::run_pure(&mut e, &steps, &deps);
+                assert_eq!(status, Some(ExecutionStatus::Success));
+                store.accept_execution(&e, None).await.unwrap()
             })
         })
     });

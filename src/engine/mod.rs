@@ -17,8 +17,9 @@ use serde_json::{Map, Value, json};
 
 use email::{Mailer, RenderedEmail};
 use http::{HttpCaller, RenderedRequest};
+use minijinja::Value as TemplateValue;
 use spec::ActionSpec;
-use template::Renderer;
+use template::{Renderer, Variables};
 
 use crate::model::{Execution, StepStatus};
 
@@ -51,42 +52,71 @@ pub struct EngineDeps {
     pub max_http_timeout: Duration,
 }
 
-/// The template context of an execution: the payload's top-level keys, `payload`, `event`
+/// The template variables of an execution: the payload's top-level keys, `payload`, `event`
 /// (the event name), `execution` (`id`, `workflow_id`), `steps` (earlier outputs by index)
-/// and `vars` (values set by `transform`, also available at the top level).
-pub fn template_context(exec: &Execution) -> Value {
-    let mut ctx = match &exec.input {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
-    let mut vars = Map::new();
-    let mut outputs = Vec::with_capacity(exec.steps.len());
-    for step in &exec.steps {
-        outputs.push(step.output.clone().unwrap_or(Value::Null));
-        if step.kind == "transform" && step.status == StepStatus::Success {
-            if let Some(Value::Object(set)) = &step.output {
-                vars.extend(set.clone());
-            }
+/// and `vars` (values set by `transform`, also available at the top level, where they hide
+/// payload keys of the same name; the built-in names hide both). Borrowed from the
+/// execution: a variable is converted only when a template names it.
+pub struct TemplateContext<'a> {
+    exec: &'a Execution,
+    /// Outputs of the finished `transform` steps, in step order.
+    transforms: Vec<&'a Map<String, Value>>,
+}
+
+pub fn template_context(exec: &Execution) -> TemplateContext<'_> {
+    let transforms = exec
+        .steps
+        .iter()
+        .filter(|s| s.kind == "transform" && s.status == StepStatus::Success)
+        .filter_map(|s| match &s.output {
+            Some(Value::Object(set)) => Some(set),
+            _ => None,
+        })
+        .collect();
+    TemplateContext { exec, transforms }
+}
+
+impl TemplateContext<'_> {
+    /// What `transform` steps set; a later step's value wins.
+    fn vars(&self) -> Map<String, Value> {
+        let mut vars = Map::new();
+        for set in &self.transforms {
+            vars.extend(set.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
+        vars
     }
-    for (k, v) in &vars {
-        ctx.insert(k.clone(), v.clone());
+}
+
+impl Variables for TemplateContext<'_> {
+    fn variable(&self, name: &str) -> Option<TemplateValue> {
+        let exec = self.exec;
+        Some(match name {
+            "payload" => TemplateValue::from_serialize(&exec.input),
+            "event" => TemplateValue::from(exec.trigger.event.as_str()),
+            "execution" => TemplateValue::from_iter([
+                ("id", exec.id.as_str()),
+                ("workflow_id", exec.workflow_id.as_str()),
+            ]),
+            "steps" => TemplateValue::from_serialize(
+                exec.steps
+                    .iter()
+                    .map(|s| s.output.as_ref().unwrap_or(&Value::Null))
+                    .collect::<Vec<_>>(),
+            ),
+            "vars" => TemplateValue::from_serialize(self.vars()),
+            _ => {
+                let set = self.transforms.iter().rev().find_map(|set| set.get(name));
+                let value = set.or_else(|| exec.input.as_object()?.get(name))?;
+                TemplateValue::from_serialize(value)
+            }
+        })
     }
-    ctx.insert("payload".into(), exec.input.clone());
-    ctx.insert("event".into(), Value::String(exec.trigger.event.clone()));
-    ctx.insert(
-        "execution".into(),
-        json!({"id": exec.id, "workflow_id": exec.workflow_id}),
-    );
-    ctx.insert("steps".into(), Value::Array(outputs));
-    ctx.insert("vars".into(), Value::Object(vars));
-    Value::Object(ctx)
 }
 
 /// Runs one attempt of one action.
 pub async fn execute_action(
     action: &ActionSpec,
-    ctx: &Value,
+    ctx: &TemplateContext<'_>,
     deps: &EngineDeps,
     signing_secret: &str,
     now_ms: i64,

@@ -1,10 +1,13 @@
 //! Templates (`{{user.email}}`) with minijinja: checked when a workflow is saved, rendered with
 //! a fuel budget (bounded time) and an output cap (bounded size).
 //!
-//! Compiled templates are kept, keyed by their source, so an event's render is a lookup plus
-//! the run, not a parse: the same few templates render for every event of a workflow.
+//! Two things keep a render cheap whatever the payload's size: compiled templates are kept,
+//! keyed by their source (an event's render is a lookup plus the run, not a parse), and a
+//! template only receives the top-level variables it names, converted on demand from
+//! [`Variables`] — `{{user.name}}` never converts the rest of a 64 KiB payload.
 
-use std::sync::RwLock;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value as TemplateValue};
 use serde_json::Value;
@@ -19,20 +22,33 @@ pub enum TemplateError {
     TooLarge(usize),
 }
 
-/// Compiled templates kept at most; past this the cache starts over (old workflow versions'
-/// templates would otherwise stay for ever).
-const MAX_CACHED_TEMPLATES: usize = 10_000;
+/// What templates can see, looked up by top-level name.
+pub trait Variables {
+    fn variable(&self, name: &str) -> Option<TemplateValue>;
+}
 
-/// Renders templates against an execution's context. Cheap to share.
+/// A JSON object's keys are the variables (tests, benchmarks, tools).
+impl Variables for Value {
+    fn variable(&self, name: &str) -> Option<TemplateValue> {
+        self.get(name).map(TemplateValue::from_serialize)
+    }
+}
+
+/// Templates and expressions kept at most; past this the cache starts over (old workflow
+/// versions' templates would otherwise stay for ever).
+const MAX_CACHED: usize = 10_000;
+
+/// Renders templates against an execution's variables. Cheap to share.
 pub struct Renderer {
-    /// Also holds the compiled templates, each named by its own source.
-    env: RwLock<Compiled>,
+    compiled: RwLock<Compiled>,
     max_bytes: usize,
 }
 
 struct Compiled {
+    /// Also holds the compiled templates, each named by its own source.
     env: Environment<'static>,
-    count: usize,
+    /// Top-level variables each cached template or expression uses, by source.
+    names: HashMap<String, Arc<[String]>>,
 }
 
 impl Renderer {
@@ -46,14 +62,17 @@ impl Renderer {
         // turn HTML escaping on.
         env.set_auto_escape_callback(|_| AutoEscape::None);
         Renderer {
-            env: RwLock::new(Compiled { env, count: 0 }),
+            compiled: RwLock::new(Compiled {
+                env,
+                names: HashMap::new(),
+            }),
             max_bytes,
         }
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Compiled> {
+    fn read(&self) -> RwLockReadGuard<'_, Compiled> {
         // Poisoning needs a panic while the lock is held; the data stays valid regardless.
-        self.env.read().unwrap_or_else(|e| e.into_inner())
+        self.compiled.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Fails when `source` is not a valid template.
@@ -77,18 +96,16 @@ impl Renderer {
             .map_err(|e| TemplateError::Syntax(describe(&e)))
     }
 
-    pub fn render(&self, source: &str, ctx: &Value) -> Result<String, TemplateError> {
+    pub fn render(
+        &self,
+        source: &str,
+        vars: &(dyn Variables + Sync),
+    ) -> Result<String, TemplateError> {
         if !is_template(source) {
             return Ok(source.to_string());
         }
-        self.render_with(source, &TemplateValue::from_serialize(ctx))
-    }
-
-    fn render_with(&self, source: &str, ctx: &TemplateValue) -> Result<String, TemplateError> {
-        if !is_template(source) {
-            return Ok(source.to_string());
-        }
-        self.compile(source)?;
+        let names = self.template_names(source)?;
+        let ctx = context(&names, vars);
         let compiled = self.read();
         let out = match compiled.env.get_template(source) {
             Ok(template) => template.render(ctx),
@@ -102,46 +119,23 @@ impl Renderer {
         Ok(out)
     }
 
-    /// Makes sure `source` is compiled and cached.
-    fn compile(&self, source: &str) -> Result<(), TemplateError> {
-        if self.read().env.get_template(source).is_ok() {
-            return Ok(());
-        }
-        let mut compiled = self.env.write().unwrap_or_else(|e| e.into_inner());
-        if compiled.count >= MAX_CACHED_TEMPLATES {
-            compiled.env.clear_templates();
-            compiled.count = 0;
-        }
-        compiled
-            .env
-            .add_template_owned(source.to_string(), source.to_string())
-            .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        compiled.count += 1;
-        Ok(())
-    }
-
     /// Renders every string inside a JSON value (objects and arrays are walked).
-    pub fn render_value(&self, value: &Value, ctx: &Value) -> Result<Value, TemplateError> {
-        // One conversion of the context for every string in the value.
-        self.render_value_with(value, &TemplateValue::from_serialize(ctx))
-    }
-
-    fn render_value_with(
+    pub fn render_value(
         &self,
         value: &Value,
-        ctx: &TemplateValue,
+        vars: &(dyn Variables + Sync),
     ) -> Result<Value, TemplateError> {
         Ok(match value {
-            Value::String(s) => Value::String(self.render_with(s, ctx)?),
+            Value::String(s) => Value::String(self.render(s, vars)?),
             Value::Array(items) => Value::Array(
                 items
                     .iter()
-                    .map(|v| self.render_value_with(v, ctx))
+                    .map(|v| self.render_value(v, vars))
                     .collect::<Result<_, _>>()?,
             ),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(k, v)| Ok((k.clone(), self.render_value_with(v, ctx)?)))
+                    .map(|(k, v)| Ok((k.clone(), self.render_value(v, vars)?)))
                     .collect::<Result<_, TemplateError>>()?,
             ),
             other => other.clone(),
@@ -149,17 +143,56 @@ impl Renderer {
     }
 
     /// Evaluates a filter condition such as `amount > 100` (or `{{ amount > 200 }}`).
-    pub fn condition(&self, expr: &str, ctx: &Value) -> Result<bool, TemplateError> {
+    pub fn condition(
+        &self,
+        expr: &str,
+        vars: &(dyn Variables + Sync),
+    ) -> Result<bool, TemplateError> {
+        let expr = strip_braces(expr);
         let compiled = self.read();
         let expression = compiled
             .env
-            .compile_expression(strip_braces(expr))
+            .compile_expression(expr)
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
+        let names: Vec<String> = expression.undeclared_variables(false).into_iter().collect();
         expression
-            .eval(TemplateValue::from_serialize(ctx))
+            .eval(context(&names, vars))
             .map(|v| v.is_true())
             .map_err(|e| TemplateError::Render(describe(&e)))
     }
+
+    /// Compiles and caches `source` if needed; returns the top-level variables it uses.
+    fn template_names(&self, source: &str) -> Result<Arc<[String]>, TemplateError> {
+        if let Some(names) = self.read().names.get(source) {
+            return Ok(names.clone());
+        }
+        let mut compiled = self.compiled.write().unwrap_or_else(|e| e.into_inner());
+        if compiled.names.len() >= MAX_CACHED {
+            compiled.env.clear_templates();
+            compiled.names.clear();
+        }
+        compiled
+            .env
+            .add_template_owned(source.to_string(), source.to_string())
+            .map_err(|e| TemplateError::Syntax(describe(&e)))?;
+        let names: Arc<[String]> = compiled
+            .env
+            .get_template(source)
+            .map_err(|e| TemplateError::Syntax(describe(&e)))?
+            .undeclared_variables(false)
+            .into_iter()
+            .collect();
+        compiled.names.insert(source.to_string(), names.clone());
+        Ok(names)
+    }
+}
+
+/// The render context: only the named variables, converted now.
+fn context(names: &[String], vars: &(dyn Variables + Sync)) -> TemplateValue {
+    names
+        .iter()
+        .filter_map(|name| vars.variable(name).map(|v| (name.as_str(), v)))
+        .collect()
 }
 
 fn is_template(s: &str) -> bool {
@@ -265,14 +298,31 @@ mod tests {
     #[test]
     fn a_full_cache_starts_over() {
         let r = renderer();
-        for i in 0..MAX_CACHED_TEMPLATES + 5 {
+        for i in 0..MAX_CACHED + 5 {
             let source = format!("{i}:{{{{ n }}}}");
             assert_eq!(
                 r.render(&source, &json!({"n": "x"})).unwrap(),
                 format!("{i}:x")
             );
         }
-        assert!(r.read().count <= MAX_CACHED_TEMPLATES);
+        assert!(r.read().names.len() <= MAX_CACHED);
+    }
+
+    #[test]
+    fn only_the_variables_a_template_names_are_looked_up() {
+        struct Counting(std::sync::Mutex<Vec<String>>);
+        impl Variables for Counting {
+            fn variable(&self, name: &str) -> Option<TemplateValue> {
+                self.0.lock().unwrap().push(name.to_string());
+                Some(TemplateValue::from(name.len()))
+            }
+        }
+        let vars = Counting(Default::default());
+        let r = renderer();
+        let source = "{% set x = 1 %}{{ user }}{{ x }}{% for i in [1] %}{{ i }}{% endfor %}";
+        assert_eq!(r.render(source, &vars).unwrap(), "411");
+        assert_eq!(*vars.0.lock().unwrap(), vec!["user".to_string()]);
+        assert!(r.condition("amount > 5", &vars).unwrap());
     }
 
     #[test]
