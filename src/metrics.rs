@@ -119,6 +119,11 @@ fn describe() {
         "RocksDB size: SST files plus memtables."
     );
     describe_gauge!(
+        "botcadence_store_memory_bytes",
+        Unit::Bytes,
+        "Memory RocksDB holds, by kind: memtables, block_cache (data, index and filter blocks), table_readers."
+    );
+    describe_gauge!(
         "botcadence_store_write_stalled",
         "1 while RocksDB delays or stops writes."
     );
@@ -181,9 +186,13 @@ fn zero_counters() {
 }
 
 /// Gauges computed on demand, just before a scrape renders.
-/// `store_stats` (RocksDB's size in bytes, whether it stalls writes) and `p` (from /proc) are
-/// read by the caller off the async threads.
-pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool), p: ProcessStats) {
+/// `store_stats` (RocksDB's size in bytes, whether it stalls writes, its memory by kind) and
+/// `p` (from /proc) are read by the caller off the async threads.
+pub fn refresh_gauges(
+    state: &AppState,
+    store_stats: (u64, bool, (u64, u64, u64)),
+    p: ProcessStats,
+) {
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -191,8 +200,11 @@ pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool), p: ProcessStat
     });
     gauge!("botcadence_engine_oldest_pending_age_seconds").set(oldest);
     gauge!("botcadence_engine_workflow_actors").set(state.engine.actor_count() as f64);
-    let (size, stalled) = store_stats;
+    let (size, stalled, (memtables, block_cache, table_readers)) = store_stats;
     gauge!("botcadence_store_size_bytes").set(size as f64);
+    gauge!("botcadence_store_memory_bytes", "kind" => "memtables").set(memtables as f64);
+    gauge!("botcadence_store_memory_bytes", "kind" => "block_cache").set(block_cache as f64);
+    gauge!("botcadence_store_memory_bytes", "kind" => "table_readers").set(table_readers as f64);
     gauge!("botcadence_store_write_stalled").set(if stalled { 1.0 } else { 0.0 });
     metrics::counter!("botcadence_process_cpu_seconds_total").absolute(p.cpu_seconds as u64);
     gauge!("botcadence_process_resident_memory_bytes").set(p.rss_bytes as f64);

@@ -39,7 +39,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .store
         .read(|s| {
             Ok((
-                (s.size_bytes(), s.write_stalled()),
+                (s.size_bytes(), s.write_stalled(), s.memory_bytes()),
                 crate::metrics::process_stats(),
             ))
         })
