@@ -753,6 +753,49 @@ mod tests {
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn counters_stay_exact_when_many_events_share_a_group_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, guard) = Store::open(dir.path(), Durability::Wal, 64, 1024).unwrap();
+        let base_us = crate::timefmt::now_us();
+        // Finished ones (the inline path) and queued ones, submitted concurrently so most
+        // batches hold several events moving the same counters.
+        let writes = (0..300i64).map(|i| {
+            let store = store.clone();
+            let status = if i % 3 == 0 {
+                ExecutionStatus::Queued
+            } else {
+                ExecutionStatus::Success
+            };
+            let execution = finished("wf_c", base_us + i, status);
+            tokio::spawn(async move { store.accept_execution(&execution, None).await })
+        });
+        for w in writes.collect::<Vec<_>>() {
+            assert_eq!(w.await.unwrap().unwrap(), WriteOutcome::Written);
+        }
+        let check = |store: &Store| {
+            assert_eq!(store.counter("wf_c", None).unwrap(), 300);
+            let success = store.counter("wf_c", Some(ExecutionStatus::Success));
+            assert_eq!(success.unwrap(), 200);
+            let queued = store.counter("wf_c", Some(ExecutionStatus::Queued));
+            assert_eq!(queued.unwrap(), 100);
+            assert_eq!(store.pending_executions().unwrap().len(), 100);
+        };
+        check(&store);
+        store.close().unwrap();
+        drop(store);
+        guard.join();
+        // Reopened: the writer reloads the counters from disk.
+        let (store, guard) = Store::open(dir.path(), Durability::Wal, 64, 1024).unwrap();
+        check(&store);
+        let one = finished("wf_c", base_us + 1_000, ExecutionStatus::Failed);
+        store.accept_execution(&one, None).await.unwrap();
+        assert_eq!(store.counter("wf_c", None).unwrap(), 301);
+        store.close().unwrap();
+        drop(store);
+        guard.join();
+    }
+
     #[test]
     fn retention_deletes_old_finished_executions_and_keeps_counts_exact() {
         let dir = tempfile::tempdir().unwrap();
