@@ -10,6 +10,7 @@ use metrics::{Unit, describe_counter, describe_gauge, describe_histogram, gauge}
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::api::AppState;
+use crate::store::StoreMemory;
 
 /// Histogram buckets, in seconds: from 50 µs (an in-memory step) to 30 s (a slow HTTP call).
 const LATENCY_BUCKETS: &[f64] = &[
@@ -188,11 +189,7 @@ fn zero_counters() {
 /// Gauges computed on demand, just before a scrape renders.
 /// `store_stats` (RocksDB's size in bytes, whether it stalls writes, its memory by kind) and
 /// `p` (from /proc) are read by the caller off the async threads.
-pub fn refresh_gauges(
-    state: &AppState,
-    store_stats: (u64, bool, (u64, u64, u64)),
-    p: ProcessStats,
-) {
+pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool, StoreMemory), p: ProcessStats) {
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -200,11 +197,15 @@ pub fn refresh_gauges(
     });
     gauge!("botcadence_engine_oldest_pending_age_seconds").set(oldest);
     gauge!("botcadence_engine_workflow_actors").set(state.engine.actor_count() as f64);
-    let (size, stalled, (memtables, block_cache, table_readers)) = store_stats;
+    let (size, stalled, memory) = store_stats;
     gauge!("botcadence_store_size_bytes").set(size as f64);
-    gauge!("botcadence_store_memory_bytes", "kind" => "memtables").set(memtables as f64);
-    gauge!("botcadence_store_memory_bytes", "kind" => "block_cache").set(block_cache as f64);
-    gauge!("botcadence_store_memory_bytes", "kind" => "table_readers").set(table_readers as f64);
+    for (kind, bytes) in [
+        ("memtables", memory.memtables),
+        ("block_cache", memory.block_cache),
+        ("table_readers", memory.table_readers),
+    ] {
+        gauge!("botcadence_store_memory_bytes", "kind" => kind).set(bytes as f64);
+    }
     gauge!("botcadence_store_write_stalled").set(if stalled { 1.0 } else { 0.0 });
     metrics::counter!("botcadence_process_cpu_seconds_total").absolute(p.cpu_seconds as u64);
     gauge!("botcadence_process_resident_memory_bytes").set(p.rss_bytes as f64);

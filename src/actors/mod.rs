@@ -116,11 +116,11 @@ impl Engine {
         matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
     }
 
-    /// Runs a new execution of a workflow made only of pure steps (filter, transform) to its
-    /// end, in place, so ingest can store the event and its finished execution in one write:
-    /// no queue, no second write, no actor. Returns the terminal status, or None (execution
-    /// untouched) when the workflow has effects and must go through [`Engine::submit`] once
-    /// stored.
+    /// Runs a new execution of a small workflow made only of pure steps (filter, transform;
+    /// see `Definition::inline`) to its end, in place, so ingest can store the event and its
+    /// finished execution in one write: no queue, no second write, no actor. Returns the
+    /// terminal status, or None (execution untouched) when the workflow has effects or is too
+    /// big, and must go through [`Engine::submit`] once stored.
     pub fn run_inline(
         &self,
         execution: &mut Execution,
@@ -128,7 +128,7 @@ impl Engine {
     ) -> Option<ExecutionStatus> {
         let shared = &self.shared;
         let definition = shared.definitions.get(workflow, &shared.deps.renderer);
-        if !definition.pure {
+        if !definition.inline {
             return None;
         }
         let steps = definition.steps.as_ref().ok()?;

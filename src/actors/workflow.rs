@@ -27,7 +27,7 @@ fn load(workflow_id: &str, engine: &Engine) -> Arc<Definition> {
         Some(wf) => shared.definitions.get(&wf, &shared.deps.renderer),
         None => Arc::new(Definition {
             steps: Err("the workflow was deleted".into()),
-            pure: false,
+            inline: false,
         }),
     }
 }

@@ -39,7 +39,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .store
         .read(|s| {
             Ok((
-                (s.size_bytes(), s.write_stalled(), s.memory_bytes()),
+                (s.size_bytes(), s.write_stalled(), s.memory()),
                 crate::metrics::process_stats(),
             ))
         })

@@ -1,14 +1,16 @@
 //! `POST /webhooks/{hook_id}`: the hot path. Answers 202 only after the event is durable
-//! (per `[storage] durability`), then hands it to the engine.
+//! (per `[storage] durability`).
 //!
 //! Order of checks: hook exists → workflow active → body size → signature → JSON → quota →
-//! capacity → durable write (with the idempotency check inside the writer). Nothing is stored
-//! unless every check passed; nothing is acknowledged unless it was stored.
+//! draining → idempotency key length → (small pure workflow: run it here | otherwise:
+//! capacity, i.e. an admission slot) → durable write (with the idempotency check inside the
+//! writer) → 202, and a queued execution is handed to the engine. Nothing is stored unless
+//! every check passed; nothing is acknowledged unless it was stored.
 //!
-//! A workflow made only of pure steps (filter, transform) is run to its end before the write,
-//! and the event is stored with its finished execution in one write: the reply then says
-//! `success` or `failed` instead of `queued`. Running it again after a crash would give the
-//! same record, so nothing is lost by not storing the queued state first.
+//! A small workflow made only of pure steps (filter, transform) runs to its end before the
+//! write, and the event is stored with its finished execution in one write: the reply then
+//! says `success` or `failed` instead of `queued`. The run has no effect outside this request,
+//! so a failed write loses nothing that was acknowledged.
 
 use std::sync::atomic::Ordering;
 
@@ -181,6 +183,19 @@ async fn accept(
             retry_after: 5,
         });
     }
+    let idempotency_key = header(req, "idempotency-key")
+        .or_else(|| header(req, "webhook-id"))
+        .map(str::trim)
+        .filter(|k| !k.is_empty());
+    if idempotency_key.is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY_LEN) {
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "invalid",
+            format!(
+                "The Idempotency-Key header is longer than {MAX_IDEMPOTENCY_KEY_LEN} characters"
+            ),
+        ));
+    }
     let received_us = now_us();
     let mut execution = Execution {
         id: crate::ids::execution_id(received_us),
@@ -215,19 +230,6 @@ async fn accept(
                 .ok_or_else(ApiError::busy)?,
         )
     };
-    let idempotency_key = header(req, "idempotency-key")
-        .or_else(|| header(req, "webhook-id"))
-        .map(str::trim)
-        .filter(|k| !k.is_empty());
-    if idempotency_key.is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY_LEN) {
-        return Err(ApiError::field(
-            "Idempotency-Key",
-            "invalid",
-            format!(
-                "The Idempotency-Key header is longer than {MAX_IDEMPOTENCY_KEY_LEN} characters"
-            ),
-        ));
-    }
     let now = received_us / 1000;
     let window_ms = state.settings.webhooks.dedupe_window_secs as i64 * 1000;
     let dedupe = idempotency_key.map(|key| {

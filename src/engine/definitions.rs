@@ -9,8 +9,8 @@ use std::sync::Arc;
 use dashmap::DashMap;
 
 use super::runner::is_pure;
-use super::spec::{StepSpec, parse_step};
-use super::template::Renderer;
+use super::spec::{ActionSpec, StepSpec, parse_step};
+use super::template::{Renderer, count_templates};
 use crate::model::Workflow;
 
 /// One version of a workflow, ready to run.
@@ -19,10 +19,16 @@ pub struct Definition {
     /// The parsed steps, or why they cannot run (a definition saved by an older version that
     /// no longer parses).
     pub steps: Result<Arc<Vec<StepSpec>>, String>,
-    /// Every step is free of effects outside the daemon (filter, transform): the whole run can
-    /// happen before the event is acknowledged.
-    pub pure: bool,
+    /// Every step is free of effects outside the daemon (filter, transform) and the run is
+    /// small (at most [`MAX_INLINE_RENDERS`] renders): it can happen on the HTTP worker
+    /// before the event is acknowledged. Anything bigger queues, behind admission and
+    /// `workflow_concurrency`, so one tenant's heavy transforms cannot stall ingest.
+    pub inline: bool,
 }
+
+/// Renders (templated strings and filter conditions) a run may do to qualify for running on
+/// the HTTP worker; each is bounded by `[engine] template_fuel`.
+pub const MAX_INLINE_RENDERS: usize = 8;
 
 #[derive(Default)]
 pub struct Definitions {
@@ -58,11 +64,25 @@ fn parse(workflow: &Workflow, renderer: &Renderer) -> Definition {
         .enumerate()
         .map(|(i, a)| parse_step(i, a, renderer).map_err(|e| e.message))
         .collect();
-    let pure = steps.as_ref().is_ok_and(|s| is_pure(s));
+    let inline = steps
+        .as_ref()
+        .is_ok_and(|s| is_pure(s) && renders(s) <= MAX_INLINE_RENDERS);
     Definition {
         steps: steps.map(Arc::new),
-        pure,
+        inline,
     }
+}
+
+/// Renders a run of these steps does at most.
+fn renders(steps: &[StepSpec]) -> usize {
+    steps
+        .iter()
+        .map(|s| match &s.action {
+            ActionSpec::Filter { .. } => 1,
+            ActionSpec::Transform { set } => set.values().map(count_templates).sum(),
+            _ => 0,
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -94,7 +114,7 @@ mod tests {
         let pure = json!([{"type": "transform", "config": {"set": {"x": "{{a}}"}}}]);
         let v1 = workflow(1, pure.clone());
         let first = defs.get(&v1, &renderer);
-        assert!(first.pure);
+        assert!(first.inline);
         assert!(Arc::ptr_eq(&first, &defs.get(&v1, &renderer)));
 
         let v2 = workflow(
@@ -102,10 +122,28 @@ mod tests {
             json!([{"type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "b"}}]),
         );
         let second = defs.get(&v2, &renderer);
-        assert!(!second.pure, "an email is an effect");
+        assert!(!second.inline, "an email is an effect");
         assert!(!Arc::ptr_eq(&first, &second));
 
         defs.forget("wf_1");
         assert!(!Arc::ptr_eq(&second, &defs.get(&v2, &renderer)));
+    }
+
+    #[test]
+    fn big_pure_runs_are_queued_instead_of_run_on_the_http_worker() {
+        let renderer = Renderer::new(10_000, 1 << 20);
+        let defs = Definitions::default();
+        let fields = |n: usize| {
+            (0..n)
+                .map(|i| (format!("f{i}"), json!("{{a}}")))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        let small = json!([{"type": "transform", "config": {"set": fields(MAX_INLINE_RENDERS)}}]);
+        assert!(defs.get(&workflow(1, small), &renderer).inline);
+        let big = json!([
+            {"type": "filter", "config": {"condition": "a"}},
+            {"type": "transform", "config": {"set": fields(MAX_INLINE_RENDERS)}}
+        ]);
+        assert!(!defs.get(&workflow(2, big), &renderer).inline);
     }
 }

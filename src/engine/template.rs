@@ -3,8 +3,11 @@
 //!
 //! Two things keep a render cheap whatever the payload's size: compiled templates are kept,
 //! keyed by their source (an event's render is a lookup plus the run, not a parse), and a
-//! template only receives the top-level variables it names, converted on demand from
-//! [`Variables`] — `{{user.name}}` never converts the rest of a 64 KiB payload.
+//! template only receives the top-level variables whose names appear in it, converted on
+//! demand from [`Variables`] — `{{user.name}}` never converts the rest of a 64 KiB payload.
+//! "Appear" is taken literally (every identifier-like word of the source): a variable can only
+//! be reached through its name, so this is never less than what the template reads, which
+//! minijinja's own `undeclared_variables` is not (`{% set n = n | default(1) %}` reads `n`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -34,9 +37,10 @@ impl Variables for Value {
     }
 }
 
-/// Templates and expressions kept at most; past this the cache starts over (old workflow
-/// versions' templates would otherwise stay for ever).
+/// Templates kept at most, and their total source size; past either the cache starts over
+/// (old workflow versions' templates would otherwise stay for ever).
 const MAX_CACHED: usize = 10_000;
+const MAX_CACHED_BYTES: usize = 16 << 20;
 
 /// Renders templates against an execution's variables. Cheap to share.
 pub struct Renderer {
@@ -47,8 +51,10 @@ pub struct Renderer {
 struct Compiled {
     /// Also holds the compiled templates, each named by its own source.
     env: Environment<'static>,
-    /// Top-level variables each cached template or expression uses, by source.
+    /// The names each cached template may read (see the module doc), by source.
     names: HashMap<String, Arc<[String]>>,
+    /// Total length of the cached sources.
+    bytes: usize,
 }
 
 impl Renderer {
@@ -65,6 +71,7 @@ impl Renderer {
             compiled: RwLock::new(Compiled {
                 env,
                 names: HashMap::new(),
+                bytes: 0,
             }),
             max_bytes,
         }
@@ -149,42 +156,56 @@ impl Renderer {
         vars: &(dyn Variables + Sync),
     ) -> Result<bool, TemplateError> {
         let expr = strip_braces(expr);
+        // Built before taking the lock: `vars` is the caller's code.
+        let ctx = context(&names_in(expr), vars);
         let compiled = self.read();
         let expression = compiled
             .env
             .compile_expression(expr)
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        let names: Vec<String> = expression.undeclared_variables(false).into_iter().collect();
         expression
-            .eval(context(&names, vars))
+            .eval(ctx)
             .map(|v| v.is_true())
             .map_err(|e| TemplateError::Render(describe(&e)))
     }
 
-    /// Compiles and caches `source` if needed; returns the top-level variables it uses.
+    /// Compiles and caches `source` if needed; returns the names it may read.
     fn template_names(&self, source: &str) -> Result<Arc<[String]>, TemplateError> {
         if let Some(names) = self.read().names.get(source) {
             return Ok(names.clone());
         }
         let mut compiled = self.compiled.write().unwrap_or_else(|e| e.into_inner());
-        if compiled.names.len() >= MAX_CACHED {
+        // Another thread may have compiled it while this one waited for the lock.
+        if let Some(names) = compiled.names.get(source) {
+            return Ok(names.clone());
+        }
+        if compiled.names.len() >= MAX_CACHED || compiled.bytes + source.len() > MAX_CACHED_BYTES {
             compiled.env.clear_templates();
             compiled.names.clear();
+            compiled.bytes = 0;
         }
         compiled
             .env
             .add_template_owned(source.to_string(), source.to_string())
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        let names: Arc<[String]> = compiled
-            .env
-            .get_template(source)
-            .map_err(|e| TemplateError::Syntax(describe(&e)))?
-            .undeclared_variables(false)
-            .into_iter()
-            .collect();
+        let names: Arc<[String]> = names_in(source).into();
         compiled.names.insert(source.to_string(), names.clone());
+        compiled.bytes += source.len();
         Ok(names)
     }
+}
+
+/// Every identifier-like word of `source`, once each: a superset of the variables it reads.
+fn names_in(source: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let is_word = |c: char| c == '_' || c.is_alphanumeric();
+    for word in source.split(|c: char| !is_word(c)) {
+        let starts_like_a_name = word.chars().next().is_some_and(|c| !c.is_ascii_digit());
+        if starts_like_a_name && !names.iter().any(|n| n == word) {
+            names.push(word.to_string());
+        }
+    }
+    names
 }
 
 /// The render context: only the named variables, converted now.
@@ -193,6 +214,16 @@ fn context(names: &[String], vars: &(dyn Variables + Sync)) -> TemplateValue {
         .iter()
         .filter_map(|name| vars.variable(name).map(|v| (name.as_str(), v)))
         .collect()
+}
+
+/// How many strings inside `value` are templates (each is one render).
+pub fn count_templates(value: &Value) -> usize {
+    match value {
+        Value::String(s) => usize::from(is_template(s)),
+        Value::Array(items) => items.iter().map(count_templates).sum(),
+        Value::Object(map) => map.values().map(count_templates).sum(),
+        _ => 0,
+    }
 }
 
 fn is_template(s: &str) -> bool {
@@ -309,20 +340,53 @@ mod tests {
     }
 
     #[test]
-    fn only_the_variables_a_template_names_are_looked_up() {
-        struct Counting(std::sync::Mutex<Vec<String>>);
-        impl Variables for Counting {
+    fn variables_not_named_in_a_template_are_never_looked_up() {
+        struct Recording(std::sync::Mutex<Vec<String>>);
+        impl Variables for Recording {
             fn variable(&self, name: &str) -> Option<TemplateValue> {
                 self.0.lock().unwrap().push(name.to_string());
-                Some(TemplateValue::from(name.len()))
+                (name == "user").then(|| TemplateValue::from("Ada"))
             }
         }
-        let vars = Counting(Default::default());
+        let vars = Recording(Default::default());
         let r = renderer();
-        let source = "{% set x = 1 %}{{ user }}{{ x }}{% for i in [1] %}{{ i }}{% endfor %}";
-        assert_eq!(r.render(source, &vars).unwrap(), "411");
-        assert_eq!(*vars.0.lock().unwrap(), vec!["user".to_string()]);
-        assert!(r.condition("amount > 5", &vars).unwrap());
+        assert_eq!(r.render("Hi {{ user }}", &vars).unwrap(), "Hi Ada");
+        assert!(!r.condition("user == 'Bob'", &vars).unwrap());
+        let asked = vars.0.lock().unwrap().clone();
+        assert!(asked.contains(&"user".to_string()));
+        assert!(!asked.contains(&"blob".to_string()), "{asked:?}");
+    }
+
+    #[test]
+    fn names_read_by_set_with_and_filter_blocks_are_seen() {
+        let r = renderer();
+        let ctx = json!({"n": "Ada", "user": {"name": "Bob"}, "y": "b"});
+        assert_eq!(
+            r.render("{% set n = n | default('friend') %}Hi {{ n }}", &ctx)
+                .unwrap(),
+            "Hi Ada"
+        );
+        assert_eq!(
+            r.render("{% with u = user %}{{ u.name }}{% endwith %}", &ctx)
+                .unwrap(),
+            "Bob"
+        );
+        assert_eq!(
+            r.render("{% filter replace('a', y) %}a{% endfilter %}", &ctx)
+                .unwrap(),
+            "b"
+        );
+    }
+
+    #[test]
+    fn the_cache_is_bounded_by_total_source_size() {
+        let r = Renderer::new(10_000, 4 << 20);
+        let big = "x".repeat(1 << 20);
+        for i in 0..20 {
+            let source = format!("{i}{big}{{{{ n }}}}");
+            assert!(r.render(&source, &json!({"n": 1})).unwrap().ends_with('1'));
+        }
+        assert!(r.read().bytes <= MAX_CACHED_BYTES);
     }
 
     #[test]

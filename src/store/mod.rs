@@ -51,6 +51,15 @@ pub struct CatalogSnapshot {
     pub hooks: Vec<Hook>,
 }
 
+/// Memory RocksDB holds, in bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreMemory {
+    pub memtables: u64,
+    /// Data, index and filter blocks (pinned or not), shared by every family.
+    pub block_cache: u64,
+    pub table_readers: u64,
+}
+
 /// Filters of the executions list.
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionQuery {
@@ -140,13 +149,13 @@ impl Store {
         // instead of in bursts that make the WAL's fsync — the one acknowledgements wait
         // for — queue behind them.
         opts.set_bytes_per_sync(1 << 20);
-        // Reuse old WAL files instead of creating new ones: appends then overwrite blocks
-        // the file already has, so the fsync every acknowledgement waits for writes only
-        // data. On a growing file it must also commit the size change to the filesystem's
-        // journal, and on ext4 (data=ordered) that commit first writes out whatever a
-        // concurrent memtable flush has dirtied: 100 ms+ stalls for every waiting client.
-        // Recovery stops at the first record that is not from the current file
-        // (point-in-time recovery, the mode recycling requires).
+        // Reuse old WAL files instead of creating new ones: once recycled files exist, appends
+        // overwrite blocks the file already has (while the log stays within the old file's
+        // size), so the fsync every acknowledgement waits for writes only data. On a growing
+        // file it must also persist the size change, which on a journaling filesystem (ext4,
+        // data=ordered) means a journal commit that first writes out whatever a concurrent
+        // memtable flush has dirtied. Recycling works with point-in-time recovery (RocksDB's
+        // default, set here explicitly) and turns itself off under the stricter modes.
         opts.set_recycle_log_file_num(4);
         opts.set_wal_recovery_mode(rocksdb::DBRecoveryMode::PointInTime);
         let cache = rocksdb::Cache::new_lru_cache(BLOCK_CACHE_BYTES);
@@ -172,7 +181,9 @@ impl Store {
             table.set_block_cache(&cache);
             // 16 KiB blocks instead of 4: a quarter of the index entries, so the index blocks
             // of a growing database take a quarter of the cache (memory stays flat longer), and
-            // LZ4 compresses larger blocks better. A lookup reads one block either way.
+            // LZ4 compresses larger blocks better. The price: a point lookup that misses the
+            // cache reads and decompresses 16 KiB instead of 4, and the cache holds fewer
+            // blocks; list pages, which read neighbouring keys, gain.
             table.set_block_size(BLOCK_BYTES);
             // Index and filter blocks count against the block cache, so memory stays flat as
             // the database grows instead of growing with the number of SST files.
@@ -598,9 +609,8 @@ impl Store {
             .sum()
     }
 
-    /// Memory RocksDB holds, by kind: `(memtables, block cache, table readers)` in bytes.
-    /// The block cache also holds index and filter blocks, pinned or not.
-    pub fn memory_bytes(&self) -> (u64, u64, u64) {
+    /// Memory RocksDB holds, by kind.
+    pub fn memory(&self) -> StoreMemory {
         let sum = |property: &str| -> u64 {
             Family::ALL
                 .iter()
@@ -619,11 +629,11 @@ impl Store {
             .ok()
             .flatten()
             .unwrap_or(0);
-        (
-            sum("rocksdb.cur-size-all-mem-tables"),
+        StoreMemory {
+            memtables: sum("rocksdb.cur-size-all-mem-tables"),
             block_cache,
-            sum("rocksdb.estimate-table-readers-mem"),
-        )
+            table_readers: sum("rocksdb.estimate-table-readers-mem"),
+        }
     }
 
     /// Whether RocksDB is currently delaying or stopping writes.
