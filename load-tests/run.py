@@ -207,6 +207,20 @@ def setup(base, admin):
     return acct["id"], k, wf["id"], hook["url"]
 
 
+def effectful_hook(base, key, receiver_url):
+    """A second workflow that also calls an HTTP endpoint, so it takes the queued path:
+    stored queued, run by its workflow actor, stored again when finished."""
+    s, wf = http("POST", base + "/v1/workflows", {"name": "load-http", "status": "active",
+        "trigger": {"type": "webhook", "event": "load.http"},
+        "actions": [{"type": "transform", "config": {"set": {"greeting": "hello {{user.name}}"}}},
+                    {"type": "http_request", "config": {"url": receiver_url, "method": "POST",
+                                                        "body": {"greeting": "{{greeting}}"}}}]}, key)
+    assert s == 201, wf
+    s, hook = http("POST", base + "/v1/webhooks", {"workflow_id": wf["id"], "event": "load.http"}, key)
+    assert s == 201, hook
+    return hook["url"]
+
+
 def server_share_within(before, after, seconds=0.005):
     """Share of ingest requests the daemon itself answered within `seconds`, from its own
     latency histogram: separates time spent in the daemon from time queued before it."""
@@ -274,7 +288,10 @@ def wait_drained(base, limit=30):
 def daemon_peak(mode, d, smoke, out):
     data = tempfile.mkdtemp(prefix=f"botcadence-load-{mode}-")
     admin = secrets.token_hex(16)
-    env = {"BOTCADENCE_ADMIN_TOKEN": admin, "BOTCADENCE_STORAGE__DURABILITY": mode, "RUST_LOG": "warn,botcadence=info"}
+    # Loopback is refused to http_request unless allowed: the effectful scenario calls a
+    # receiver on 127.0.0.1.
+    env = {"BOTCADENCE_ADMIN_TOKEN": admin, "BOTCADENCE_STORAGE__DURABILITY": mode, "RUST_LOG": "warn,botcadence=info",
+           "BOTCADENCE_HTTP_ACTIONS__ALLOW_CIDRS": '["127.0.0.1/32"]'}
     proc, base, logfile = start([DAEMON, "serve", "--listen", "127.0.0.1:0", "--data-dir", data], env)
     try:
         acct, key, wf, url = setup(base, admin)
@@ -324,6 +341,25 @@ def daemon_peak(mode, d, smoke, out):
             o["drain_seconds"] = wait_drained(base)
             out[f"daemon_fsync_open_loop_{int(share * 100)}pct"] = o
             log(f"open loop {int(share*100)}%: p99 {o['p99_ms']:.2f} ms at {o['rps']:.0f} req/s")
+        # The queued path: a workflow with an HTTP call, at peak, against an echo server as the
+        # receiver (it shares the machine too). Completions must keep pace with acceptance.
+        receiver, receiver_base, _ = start([ECHO])
+        try:
+            url_http = effectful_hook(base, key, receiver_base + "/webhooks/receiver")
+            before, t0, c0 = metrics(base), time.time(), cpu_seconds(proc.pid)
+            e = wrk(url_http, d)
+            after, t1 = metrics(base), time.time()
+            e["cpu_us_per_request"] = (cpu_seconds(proc.pid) - c0) / max(1, e["requests"]) * 1e6
+            e["completed_per_s"] = (completed(after) - completed(before)) / (t1 - t0)
+            failed = 'botcadence_engine_executions_total{status="failed"}'
+            e["failed"] = after.get(failed, 0) - before.get(failed, 0)
+            e["backlog_at_end"] = after.get("botcadence_engine_executions_pending", 0)
+            e["drain_seconds"] = wait_drained(base, limit=120)
+            out["daemon_fsync_peak_http_action"] = e
+            log(f"http_request workflow peak: {e['rps']:.0f} req/s, completed {e['completed_per_s']:.0f}/s, "
+                f"backlog {e['backlog_at_end']:.0f}, drained in {e['drain_seconds']} s")
+        finally:
+            stop(receiver)
         if not smoke:
             rate = peak * 0.5
             samples = []
@@ -397,11 +433,12 @@ def targets(r):
 def markdown(r):
     base = r["baseline_echo"]["rps"]
     lines = [f"# Load test {r['started']}", "", f"Machine: {r['machine']['cores']} cores, {r['machine']['cpu']}, Linux {r['machine']['kernel']}. "
-             f"Event: {len(BODY)}-byte JSON POST; workflow: one `transform`.", "",
+             f"Event: {len(BODY)}-byte JSON POST; workflow: one `transform` (runs inside the request), except "
+             f"`daemon_fsync_peak_http_action`: `transform` + `http_request` to an echo server (queued, run by the engine).", "",
              "| scenario | client | req/s | p50 ms | p99 ms | p99.9 ms | × baseline | server CPU µs/req | completed/s | backlog at end | drain s | RSS start→end MiB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in ["baseline_echo", "daemon_fsync_peak", "daemon_wal_peak", "daemon_fsync_open_loop_50pct", "daemon_fsync_open_loop_80pct",
-                 "daemon_wal_open_loop_same_rate", "baseline_echo_open_loop_same_rate"]:
+                 "daemon_wal_open_loop_same_rate", "baseline_echo_open_loop_same_rate", "daemon_fsync_peak_http_action"]:
         x = r.get(name)
         if not x:
             continue
