@@ -276,6 +276,21 @@ def slow_group_commits(before, after):
     return over_100ms, slowest
 
 
+def closed_loop(proc, base, url, seconds, drain_limit=30):
+    """wrk against the daemon, with its CPU per request, executions completed per second,
+    the backlog when the load stopped and the time to drain it."""
+    before, t0, c0 = metrics(base), time.time(), cpu_seconds(proc.pid)
+    r = wrk(url, seconds)
+    after, t1 = metrics(base), time.time()
+    r["cpu_us_per_request"] = (cpu_seconds(proc.pid) - c0) / max(1, r["requests"]) * 1e6
+    r["completed_per_s"] = (completed(after) - completed(before)) / (t1 - t0)
+    failed = 'botcadence_engine_executions_total{status="failed"}'
+    r["failed"] = after.get(failed, 0) - before.get(failed, 0)
+    r["backlog_at_end"] = after.get("botcadence_engine_executions_pending", 0)
+    r["drain_seconds"] = wait_drained(base, drain_limit)
+    return r
+
+
 def wait_drained(base, limit=30):
     t = time.time()
     while time.time() - t < limit:
@@ -296,13 +311,7 @@ def daemon_peak(mode, d, smoke, out):
     try:
         acct, key, wf, url = setup(base, admin)
         rss_start = rss_mib(proc.pid)
-        before, t0, c0 = metrics(base), time.time(), cpu_seconds(proc.pid)
-        r = wrk(url, d)
-        after, t1 = metrics(base), time.time()
-        r["cpu_us_per_request"] = (cpu_seconds(proc.pid) - c0) / max(1, r["requests"]) * 1e6
-        r["completed_per_s"] = (completed(after) - completed(before)) / (t1 - t0)
-        r["backlog_at_end"] = after.get("botcadence_engine_executions_pending", 0)
-        r["drain_seconds"] = wait_drained(base)
+        r = closed_loop(proc, base, url, d)
         r["rss_start_mib"], r["rss_end_mib"] = rss_start, rss_mib(proc.pid)
         out[f"daemon_{mode}_peak"] = r
         log(f"{mode} peak: {r['rps']:.0f} req/s, completed {r['completed_per_s']:.0f}/s, p99 {r['p99_ms']:.2f} ms")
@@ -346,15 +355,7 @@ def daemon_peak(mode, d, smoke, out):
         receiver, receiver_base, _ = start([ECHO])
         try:
             url_http = effectful_hook(base, key, receiver_base + "/webhooks/receiver")
-            before, t0, c0 = metrics(base), time.time(), cpu_seconds(proc.pid)
-            e = wrk(url_http, d)
-            after, t1 = metrics(base), time.time()
-            e["cpu_us_per_request"] = (cpu_seconds(proc.pid) - c0) / max(1, e["requests"]) * 1e6
-            e["completed_per_s"] = (completed(after) - completed(before)) / (t1 - t0)
-            failed = 'botcadence_engine_executions_total{status="failed"}'
-            e["failed"] = after.get(failed, 0) - before.get(failed, 0)
-            e["backlog_at_end"] = after.get("botcadence_engine_executions_pending", 0)
-            e["drain_seconds"] = wait_drained(base, limit=120)
+            e = closed_loop(proc, base, url_http, d, drain_limit=120)
             out["daemon_fsync_peak_http_action"] = e
             log(f"http_request workflow peak: {e['rps']:.0f} req/s, completed {e['completed_per_s']:.0f}/s, "
                 f"backlog {e['backlog_at_end']:.0f}, drained in {e['drain_seconds']} s")

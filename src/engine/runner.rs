@@ -65,8 +65,8 @@ fn has_effects(action: &ActionSpec) -> bool {
     )
 }
 
-/// True when no step reaches outside the daemon or waits: running such steps twice gives
-/// the same record and sends nothing anywhere.
+/// True when no step reaches outside the daemon or waits: such a run sends nothing anywhere,
+/// so it can happen before the event is stored without anything to undo if the write fails.
 pub fn is_pure(steps: &[StepSpec]) -> bool {
     steps.iter().all(|s| !has_effects(&s.action))
 }

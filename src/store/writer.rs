@@ -5,7 +5,7 @@
 //! full; a reply is sent only after the batch holding the request is durable as configured;
 //! idempotency checks run here, so two requests with the same key can never both be stored.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -120,7 +120,7 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
         let mut claimed: HashMap<Vec<u8>, String> = HashMap::new();
         // Counters changed by this batch: each is written once, with its final value, however
         // many requests moved it (every event moves two).
-        let mut touched: Vec<(Family, Vec<u8>)> = Vec::new();
+        let mut touched: HashSet<(Family, Vec<u8>)> = HashSet::new();
         for req in &requests {
             let outcome = match &req.dedupe {
                 Some(check) => match find_duplicate(&db, check, &claimed) {
@@ -141,16 +141,14 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
             };
             outcomes.push(outcome);
         }
-        for (family, key) in &touched {
-            let value = counters.value(*family, key);
-            batch.put_cf(handle(&db, *family), key, value.to_le_bytes());
+        for counter in &touched {
+            let value = counters.values[counter];
+            batch.put_cf(handle(&db, counter.0), &counter.1, value.to_le_bytes());
         }
         let result = db.write_opt(batch, &write_options);
         if result.is_err() {
             // The batch did not land: forget counter values it would have written.
             counters.values.clear();
-        } else {
-            counters.settle(touched);
         }
         metrics::histogram!("botcadence_store_write_batch_size").record(requests.len() as f64);
         metrics::histogram!("botcadence_store_write_duration_seconds")
@@ -174,66 +172,45 @@ fn handle(db: &DB, family: Family) -> &rocksdb::ColumnFamily {
         .expect("every column family is created when the store opens")
 }
 
-/// Current values of the counters this writer has touched, each with a "changed in the
-/// batch being built" flag. Only the writer thread writes counters, so its memory is the
-/// truth once a value was loaded.
+/// Current values of the counters this writer has touched. Only the writer thread writes
+/// counters, so its memory is the truth once a value was loaded.
 #[derive(Default)]
 struct Counters {
-    values: HashMap<(Family, Vec<u8>), (i64, bool)>,
+    values: HashMap<(Family, Vec<u8>), i64>,
 }
 
 impl Counters {
-    /// Adds `n`; true when this is the counter's first change since the last `settle`.
-    fn add(&mut self, db: &DB, family: Family, key: &[u8], n: i64) -> bool {
-        let entry = self
+    fn add(&mut self, db: &DB, family: Family, key: &[u8], n: i64) {
+        let value = self
             .values
             .entry((family, key.to_vec()))
             .or_insert_with(|| {
-                let stored = db
-                    .get_cf(handle(db, family), key)
+                db.get_cf(handle(db, family), key)
                     .ok()
                     .flatten()
                     .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                    .map_or(0, i64::from_le_bytes);
-                (stored, false)
+                    .map_or(0, i64::from_le_bytes)
             });
-        entry.0 += n;
-        !std::mem::replace(&mut entry.1, true)
-    }
-
-    fn value(&self, family: Family, key: &[u8]) -> i64 {
-        self.values
-            .get(&(family, key.to_vec()))
-            .map_or(0, |entry| entry.0)
-    }
-
-    /// The batch that changed these counters was written: they are unchanged again.
-    fn settle(&mut self, touched: Vec<(Family, Vec<u8>)>) {
-        for key in touched {
-            if let Some(entry) = self.values.get_mut(&key) {
-                entry.1 = false;
-            }
-        }
+        *value += n;
     }
 }
 
 /// Adds `ops` to the batch; counter changes are applied in memory and the counter noted in
-/// `touched` (first time only), for the caller to write once per batch.
+/// `touched`, for the caller to write once per batch.
 fn add_ops(
     db: &DB,
     batch: &mut WriteBatch,
     ops: &[Op],
     counters: &mut Counters,
-    touched: &mut Vec<(Family, Vec<u8>)>,
+    touched: &mut HashSet<(Family, Vec<u8>)>,
 ) {
     for op in ops {
         match op {
             Op::Put(f, k, v) => batch.put_cf(handle(db, *f), k, v),
             Op::Delete(f, k) => batch.delete_cf(handle(db, *f), k),
             Op::Add(f, k, n) => {
-                if counters.add(db, *f, k, *n) {
-                    touched.push((*f, k.clone()));
-                }
+                counters.add(db, *f, k, *n);
+                touched.insert((*f, k.clone()));
             }
         }
     }
