@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use botcadence::config::Durability;
-use botcadence::engine::EngineDeps;
+use botcadence::engine::ActionDeps;
 use botcadence::engine::email::Mailer;
 use botcadence::engine::http::HttpCaller;
-use botcadence::engine::runner::{self, Checkpoint};
+use botcadence::engine::runner::{self, Checkpoint, InlineRun};
 use botcadence::engine::spec::{StepSpec, parse_step};
 use botcadence::engine::template::Renderer;
-use botcadence::model::{Action, Execution, ExecutionStatus, ExecutionTrigger, Limits};
+use botcadence::model::{Action, Execution, ExecutionStatus, ExecutionTrigger, Limits, Persisted};
 use botcadence::ratelimit::RateLimiter;
 use botcadence::signature::{sign_hex, verify_hex};
 use botcadence::store::{Store, codec};
@@ -192,7 +192,7 @@ fn close(store: Store, guard: botcadence::store::StoreGuard) {
 struct StoreCheckpoint(Store);
 
 impl Checkpoint for StoreCheckpoint {
-    async fn save(&self, exec: &Execution, previous: ExecutionStatus) -> Result<(), String> {
+    async fn save(&self, exec: &Execution, previous: Persisted) -> Result<(), String> {
         self.0
             .save_execution(exec, previous)
             .await
@@ -214,7 +214,7 @@ fn event_to_finished_execution(c: &mut Criterion) {
     )
     .unwrap();
     let steps: Vec<StepSpec> = vec![parse_step(0, &action, &renderer).unwrap()];
-    let deps = EngineDeps {
+    let deps = ActionDeps {
         renderer,
         mailer: Mailer::Recording {
             default_from: "bot@example.com".into(),
@@ -228,7 +228,7 @@ fn event_to_finished_execution(c: &mut Criterion) {
     g.bench_function("transform only, no store (baseline)", |b| {
         struct Nothing;
         impl Checkpoint for Nothing {
-            async fn save(&self, _: &Execution, _: ExecutionStatus) -> Result<(), String> {
+            async fn save(&self, _: &Execution, _: Persisted) -> Result<(), String> {
                 Ok(())
             }
         }
@@ -253,8 +253,8 @@ fn event_to_finished_execution(c: &mut Criterion) {
         b.iter(|| {
             rt.block_on(async {
                 let mut e = execution(botcadence::timefmt::now_us());
-                let status = runner::run_pure(&mut e, &steps, &deps);
-                assert_eq!(status, Some(ExecutionStatus::Success));
+                let ran = runner::run_inline(&mut e, &steps, &deps);
+                assert_eq!(ran, Some(InlineRun::Finished(ExecutionStatus::Success)));
                 store.accept_execution(&e, None).await.unwrap()
             })
         })

@@ -73,6 +73,8 @@ pub struct WebhookSettings {
 #[serde(deny_unknown_fields)]
 pub struct EngineSettings {
     pub max_pending: usize,
+    pub max_pending_per_account: usize,
+    pub workers: usize,
     pub workflow_concurrency: usize,
     pub shutdown_timeout_secs: u64,
     pub template_fuel: u64,
@@ -340,6 +342,9 @@ impl Settings {
         }
         if self.engine.max_pending == 0 {
             problems.push("engine.max_pending: must be greater than 0".into());
+        }
+        if self.engine.max_pending_per_account == 0 {
+            problems.push("engine.max_pending_per_account: must be greater than 0".into());
         }
         if self.engine.workflow_concurrency == 0 {
             problems.push("engine.workflow_concurrency: must be greater than 0".into());

@@ -10,7 +10,7 @@ use metrics::{Unit, describe_counter, describe_gauge, describe_histogram, gauge}
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::api::AppState;
-use crate::store::StoreMemory;
+use crate::store::{DueStats, StoreMemory};
 
 /// Histogram buckets, in seconds: from 50 µs (an in-memory step) to 30 s (a slow HTTP call).
 const LATENCY_BUCKETS: &[f64] = &[
@@ -95,12 +95,29 @@ fn describe() {
     );
     describe_gauge!(
         "botcadence_engine_executions_pending",
-        "Executions accepted but not finished (including delayed ones)."
+        "Executions admitted and not finished nor suspended: what ingest admission counts."
     );
     describe_gauge!(
         "botcadence_engine_oldest_pending_age_seconds",
         Unit::Seconds,
         "Age of the oldest pending execution."
+    );
+    describe_counter!(
+        "botcadence_engine_admission_refusals_total",
+        "New executions refused admission, by scope: account (that account at max_pending_per_account: 429) or daemon (max_pending: 503)."
+    );
+    describe_gauge!(
+        "botcadence_engine_due_backlog",
+        "Executions in the store's due index: accepted and not finished (waiting, delayed or running)."
+    );
+    describe_gauge!(
+        "botcadence_engine_oldest_due_age_seconds",
+        Unit::Seconds,
+        "How long the earliest due execution has been due (0 when nothing is overdue)."
+    );
+    describe_gauge!(
+        "botcadence_engine_ready_queue_depth",
+        "Executions held in memory by the engine: handed to workflow actors, queued or running."
     );
     describe_gauge!(
         "botcadence_engine_workflow_actors",
@@ -178,6 +195,9 @@ fn zero_counters() {
         counter!("botcadence_engine_executions_total", "status" => status).absolute(0);
     }
     counter!("botcadence_engine_actor_restarts_total").absolute(0);
+    for scope in ["account", "daemon"] {
+        counter!("botcadence_engine_admission_refusals_total", "scope" => scope).absolute(0);
+    }
     for plan in ["free", "pro", "enterprise"] {
         for kind in ["minute", "day", "ingest"] {
             counter!("botcadence_ratelimit_rejections_total", "plan" => plan, "kind" => kind)
@@ -189,7 +209,12 @@ fn zero_counters() {
 /// Gauges computed on demand, just before a scrape renders.
 /// `store_stats` (RocksDB's size in bytes, whether it stalls writes, its memory by kind) and
 /// `p` (from /proc) are read by the caller off the async threads.
-pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool, StoreMemory), p: ProcessStats) {
+pub fn refresh_gauges(
+    state: &AppState,
+    store_stats: (u64, bool, StoreMemory),
+    due: DueStats,
+    p: ProcessStats,
+) {
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -197,6 +222,14 @@ pub fn refresh_gauges(state: &AppState, store_stats: (u64, bool, StoreMemory), p
     });
     gauge!("botcadence_engine_oldest_pending_age_seconds").set(oldest);
     gauge!("botcadence_engine_workflow_actors").set(state.engine.actor_count() as f64);
+    gauge!("botcadence_engine_due_backlog").set(due.backlog as f64);
+    let now = crate::timefmt::now_ms();
+    let oldest_due = due
+        .earliest_due_ms
+        .filter(|at| *at <= now)
+        .map_or(0.0, |at| (now - at) as f64 / 1000.0);
+    gauge!("botcadence_engine_oldest_due_age_seconds").set(oldest_due);
+    gauge!("botcadence_engine_ready_queue_depth").set(state.engine.held() as f64);
     let (size, stalled, memory) = store_stats;
     gauge!("botcadence_store_size_bytes").set(size as f64);
     for (kind, bytes) in [

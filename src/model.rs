@@ -235,7 +235,8 @@ pub struct Execution {
     pub completed_at: Option<i64>,
     pub duration_ms: Option<i64>,
     pub error: Option<String>,
-    /// Set while a `delay` step holds the execution: when it may continue.
+    /// Set while a `delay` step (or a long wait between retries) holds the execution: when it
+    /// may continue.
     #[serde(
         with = "rfc3339_ms_opt",
         default,
@@ -261,7 +262,32 @@ pub struct ExecutionSummary {
     pub duration_ms: Option<i64>,
 }
 
+/// What the store's indexes know of a stored execution: its status (status index, counters)
+/// and when it is due (due index). Saving progress moves the entries from the previous one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Persisted {
+    pub status: ExecutionStatus,
+    pub due_at_ms: Option<i64>,
+}
+
 impl Execution {
+    /// When this execution next has work to do: None once finished; the end of its delay or
+    /// retry wait while one holds it; otherwise the time it was received (due since).
+    pub fn due_at_ms(&self) -> Option<i64> {
+        if self.status.is_terminal() {
+            return None;
+        }
+        Some(self.resume_at.unwrap_or(self.trigger.received_at))
+    }
+
+    /// This execution's index state, as it would be stored now.
+    pub fn persisted(&self) -> Persisted {
+        Persisted {
+            status: self.status,
+            due_at_ms: self.due_at_ms(),
+        }
+    }
+
     pub fn summary(&self) -> ExecutionSummary {
         ExecutionSummary {
             id: self.id.clone(),

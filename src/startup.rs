@@ -4,19 +4,19 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
+use tokio_util::sync::CancellationToken;
 
 use crate::actors::Engine;
 use crate::actors::admission::Admission;
 use crate::api::{self, AppState};
 use crate::catalog::Catalog;
 use crate::config::Settings;
-use crate::engine::EngineDeps;
+use crate::engine::ActionDeps;
 use crate::engine::email::Mailer;
 use crate::engine::http::HttpCaller;
 use crate::engine::template::Renderer;
@@ -86,7 +86,7 @@ impl Application {
                 "no [smtp] host configured: emails are recorded in execution steps, not sent"
             );
         }
-        let deps = Arc::new(EngineDeps {
+        let deps = Arc::new(ActionDeps {
             renderer: Renderer::new(
                 settings.engine.template_fuel,
                 settings.engine.template_max_bytes,
@@ -100,18 +100,27 @@ impl Application {
             default_http_timeout: Duration::from_millis(settings.http_actions.default_timeout_ms),
             max_http_timeout: Duration::from_millis(settings.http_actions.max_timeout_ms),
         });
-        let admission = Admission::new(settings.engine.max_pending);
+        let admission = Admission::new(
+            settings.engine.max_pending,
+            settings.engine.max_pending_per_account,
+        );
+        let shutdown = CancellationToken::new();
         let engine = Engine::start(
             store.clone(),
             catalog.clone(),
             deps.clone(),
             admission,
             settings.engine.workflow_concurrency,
-            tokio::runtime::Handle::current(),
-        );
-        let recovered = engine.recover().await?;
-        if recovered > 0 {
-            tracing::info!(recovered, "resuming executions that had not finished");
+            settings.engine.workers,
+            shutdown.clone(),
+        )
+        .map_err(|e| StartError::Other(format!("starting the runner threads: {e}")))?;
+        let unfinished = store.due_backlog()?;
+        if unfinished > 0 {
+            tracing::info!(
+                unfinished,
+                "resuming executions that had not finished, from the due index"
+            );
         }
 
         let listener =
@@ -133,7 +142,7 @@ impl Application {
             deps,
             limiter: Arc::new(RateLimiter::new()),
             public_url,
-            draining: Arc::new(AtomicBool::new(false)),
+            shutdown: shutdown.clone(),
             metrics: crate::metrics::install(),
         });
         let app_state = state.clone();
@@ -212,7 +221,7 @@ async fn wait_for_signal() {
 /// within the timeout, stop the HTTP server, flush the WAL.
 pub async fn shutdown(state: &AppState, server: &ServerHandle) {
     crate::systemd::notify_stopping();
-    state.draining.store(true, Ordering::Release);
+    state.shutdown.cancel();
     let timeout = Duration::from_secs(state.settings.engine.shutdown_timeout_secs);
     let left = state.engine.drain(timeout).await;
     if left > 0 {
@@ -269,7 +278,10 @@ fn spawn_background(state: &web::Data<AppState>) {
         let max_age = s.settings.retention.max_age();
         let dedupe = Duration::from_secs(s.settings.webhooks.dedupe_window_secs);
         loop {
-            tokio::time::sleep(interval).await;
+            tokio::select! {
+                () = s.shutdown.cancelled() => return,
+                () = tokio::time::sleep(interval) => {}
+            }
             let now = now_ms();
             let cutoff = now - max_age.as_millis() as i64;
             let dedupe_cutoff = now - dedupe.as_millis() as i64;
@@ -288,14 +300,21 @@ fn spawn_background(state: &web::Data<AppState>) {
     let s = state.clone();
     tokio::spawn(async move {
         loop {
-            tokio::time::sleep(Duration::from_secs(60)).await;
+            tokio::select! {
+                () = s.shutdown.cancelled() => return,
+                () = tokio::time::sleep(Duration::from_secs(60)) => {}
+            }
             s.limiter.evict_idle(now_ms());
         }
     });
     if let Some(handle) = state.metrics.clone() {
+        let shutdown = state.shutdown.clone();
         tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_secs(5)).await;
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(5)) => {}
+                }
                 handle.run_upkeep();
             }
         });
@@ -305,6 +324,7 @@ fn spawn_background(state: &web::Data<AppState>) {
             interval,
             state.store.clone(),
             state.engine.clone(),
+            state.shutdown.clone(),
         ));
     }
 }

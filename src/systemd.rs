@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use sd_notify::NotifyState;
+use tokio_util::sync::CancellationToken;
 
 use crate::actors::Engine;
 use crate::store::Store;
@@ -32,12 +33,22 @@ pub fn watchdog_interval() -> Option<Duration> {
     (usec > 0).then(|| Duration::from_micros(usec))
 }
 
-/// Pings the watchdog at half its interval while the store and dispatcher answer.
-pub async fn watchdog(interval: Duration, store: Store, engine: Engine) {
+/// Pings the watchdog at half its interval while the store still writes (a probe write
+/// through the writer, durable) and the dispatcher answers.
+pub async fn watchdog(
+    interval: Duration,
+    store: Store,
+    engine: Engine,
+    shutdown: CancellationToken,
+) {
     let period = interval / 2;
     loop {
-        tokio::time::sleep(period).await;
-        let store_ok = store.read(|s| s.ping()).await.is_ok();
+        tokio::select! {
+            // Stopping: systemd was told STOPPING=1 and stops expecting pings.
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(period) => {}
+        }
+        let store_ok = store.probe_write(period).await.is_ok();
         let engine_ok = engine.ping(period).await;
         if store_ok && engine_ok {
             let _ = sd_notify::notify(false, &[NotifyState::Watchdog]);

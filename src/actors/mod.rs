@@ -3,34 +3,50 @@
 //! supervises them. Actors are tokio tasks with mailboxes (channels); they own routing,
 //! concurrency and supervision, never business rules (those live in `engine`).
 //!
-//! Invariants: every execution handed to the engine is already durable; a panic inside one
-//! run fails that execution only; a dead actor is restarted by the dispatcher on its next
-//! message; nothing here blocks a thread (store reads go through `Store::read`).
+//! Work is data: what waits (a new event not yet run, a `delay`, a long retry wait, anything
+//! after a restart) waits in the store's due index, not here. Ingest hands its fresh
+//! executions straight to the dispatcher; everything else comes back through the refill
+//! (`refill`), which reads due work account by account into bounded lanes. An execution that
+//! suspends is dropped from memory once its due time is stored.
+//!
+//! Invariants: every execution handed to the engine is already durable and claimed (`claims`:
+//! never in memory twice); a panic inside one run fails that execution only; a dead actor is
+//! restarted by the dispatcher on its next message; nothing here blocks a thread (store reads
+//! go through `Store::read`).
 
 pub mod admission;
+pub mod claims;
 mod dispatcher;
+pub mod intake;
+mod refill;
+mod runners;
 mod workflow;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::runtime::Handle;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::catalog::Catalog;
-use crate::engine::EngineDeps;
+use crate::engine::ActionDeps;
 use crate::engine::definitions::Definitions;
 use crate::engine::runner;
-use crate::engine::runner::Checkpoint;
-use crate::model::{Execution, ExecutionStatus, Workflow};
+use crate::engine::runner::{Checkpoint, InlineRun};
+use crate::model::{Execution, Persisted, Workflow};
 use crate::store::{Store, StoreError};
-use admission::{Admission, Slot};
+use admission::{Admission, Refusal, Slot};
+use claims::{Claim, Claims};
+use runners::Runners;
 
-/// An execution on its way to (or back to) its workflow actor, holding its pending slot.
+/// An execution on its way to its workflow actor, holding its pending slot and its claim.
 pub struct Job {
     pub execution: Execution,
     pub slot: Slot,
+    pub claim: Claim,
 }
 
 enum DispatcherMsg {
@@ -44,12 +60,23 @@ enum DispatcherMsg {
 pub(crate) struct Shared {
     store: Store,
     catalog: Arc<Catalog>,
-    deps: Arc<EngineDeps>,
+    deps: Arc<ActionDeps>,
     definitions: Definitions,
     admission: Arc<Admission>,
+    claims: Arc<Claims>,
+    /// Most executions of one account the refill holds in memory at once.
+    lane: usize,
+    /// Wakes the refill early: something is due before its next pass.
+    due_soon: Notify,
     concurrency: usize,
     running: AtomicUsize,
-    stopping: AtomicBool,
+    /// The daemon's one shutdown signal: the refill stops, queued runs stay stored.
+    shutdown: CancellationToken,
+    /// Every execution task, so shutdown can wait for the running ones.
+    tasks: TaskTracker,
+    /// Where executions run.
+    runners: Runners,
+    /// Where the dispatcher, the refill and the workflow actors run.
     runtime: Handle,
     actors: AtomicUsize,
 }
@@ -62,31 +89,64 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Starts the dispatcher on `runtime`.
+    /// Starts the dispatcher and the refill on the current runtime, and `workers` runner
+    /// threads for the executions (0: one per core). The refill's first pass is the recovery
+    /// of whatever a previous run left unfinished.
     pub fn start(
         store: Store,
         catalog: Arc<Catalog>,
-        deps: Arc<EngineDeps>,
+        deps: Arc<ActionDeps>,
         admission: Arc<Admission>,
         concurrency: usize,
-        runtime: Handle,
-    ) -> Engine {
+        workers: usize,
+        shutdown: CancellationToken,
+    ) -> std::io::Result<Engine> {
+        let runtime = Handle::current();
+        let runners = Runners::start(workers)?;
         let shared = Arc::new(Shared {
             store,
             catalog,
             deps,
             definitions: Definitions::default(),
             admission,
+            claims: Arc::new(Claims::default()),
+            lane: lane_size(concurrency),
+            due_soon: Notify::new(),
             concurrency,
             running: AtomicUsize::new(0),
-            stopping: AtomicBool::new(false),
+            shutdown,
+            tasks: TaskTracker::new(),
+            runners,
             runtime: runtime.clone(),
             actors: AtomicUsize::new(0),
         });
         let (tx, rx) = mpsc::unbounded_channel();
         let engine = Engine { tx, shared };
         runtime.spawn(dispatcher::run(rx, engine.clone()));
-        engine
+        runtime.spawn(refill::run(engine.clone()));
+        Ok(engine)
+    }
+
+    /// Claims a new execution before it is written, so the refill never hands it out too.
+    /// None only if the id is already held, which a fresh id never is.
+    pub fn claim(&self, execution_id: &str) -> Option<Claim> {
+        self.shared.claims.try_claim(execution_id)
+    }
+
+    /// Executions held in memory (claimed) right now.
+    pub fn held(&self) -> usize {
+        self.shared.claims.held()
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.shared.shutdown.is_cancelled()
+    }
+
+    /// Wakes the refill if `due_at_ms` comes before its next regular pass.
+    fn due_at(&self, due_at_ms: i64) {
+        if due_at_ms - crate::timefmt::now_ms() < refill::POLL_INTERVAL.as_millis() as i64 {
+            self.shared.due_soon.notify_one();
+        }
     }
 
     /// Hands a stored execution to its workflow. The mailbox is bounded by admission: every
@@ -116,29 +176,48 @@ impl Engine {
         matches!(tokio::time::timeout(timeout, rx).await, Ok(Ok(())))
     }
 
-    /// Runs a new execution of a small workflow made only of pure steps (filter, transform;
-    /// see `Definition::inline`) to its end, in place, so ingest can store the event and its
-    /// finished execution in one write: no queue, no second write, no actor. Returns the
-    /// terminal status, or None (execution untouched) when the workflow has effects or is too
-    /// big, and must go through [`Engine::submit`] once stored.
+    /// Runs a new execution of a small workflow in place, as far as it goes without effects
+    /// outside the daemon (see `Definition::inline`): to its end, or to a leading `delay`.
+    /// Ingest then stores the event with that state in one write: no queue, no actor, no
+    /// slot. Returns None (execution untouched) when the workflow does not qualify, and the
+    /// execution must go through [`Engine::submit`] once stored.
     pub fn run_inline(
         &self,
         execution: &mut Execution,
         workflow: &Workflow,
-    ) -> Option<ExecutionStatus> {
+        input_bytes: usize,
+    ) -> Option<InlineRun> {
         let shared = &self.shared;
         let definition = shared.definitions.get(workflow, &shared.deps.renderer);
-        if !definition.inline {
+        if !definition.runs_inline(input_bytes) {
             return None;
         }
         let steps = definition.steps.as_ref().ok()?;
-        runner::run_pure(execution, steps, &shared.deps)
+        runner::run_inline(execution, steps, &shared.deps)
     }
 
-    /// Counts an execution that finished outside the actors (see [`Engine::run_inline`]),
-    /// once it is stored.
-    pub fn record_finished(&self, execution: &Execution) {
-        workflow::record_finished(execution.status, execution.duration_ms);
+    /// Accounts for an execution run in place (see [`Engine::run_inline`]) once it is stored.
+    pub fn inline_stored(&self, execution: &Execution, run: InlineRun) {
+        match run {
+            InlineRun::Finished(status) => workflow::record_finished(status, execution.duration_ms),
+            InlineRun::Suspended { until_ms } => self.due_at(until_ms),
+        }
+    }
+
+    /// A place for a new execution of `account_id`, counted as refused (by scope) when there
+    /// is none.
+    pub fn admit(&self, account_id: &str, received_us: i64) -> Result<Slot, Refusal> {
+        self.shared
+            .admission
+            .try_admit(account_id, received_us)
+            .inspect_err(|refusal| {
+                let scope = match refusal {
+                    Refusal::Account { .. } => "account",
+                    Refusal::Daemon => "daemon",
+                };
+                metrics::counter!("botcadence_engine_admission_refusals_total", "scope" => scope)
+                    .increment(1);
+            })
     }
 
     pub fn admission(&self) -> &Arc<Admission> {
@@ -155,30 +234,24 @@ impl Engine {
         self.shared.running.load(Ordering::Acquire)
     }
 
-    /// Resubmits every stored execution that has not finished (at start).
-    pub async fn recover(&self) -> Result<usize, StoreError> {
-        let pending = self.shared.store.read(|s| s.pending_executions()).await?;
-        let n = pending.len();
-        for execution in pending {
-            let received_us = crate::ids::micros_of(&execution.id).unwrap_or_default();
-            let slot = self.shared.admission.admit_recovered(received_us);
-            self.submit(Job { execution, slot });
-        }
-        Ok(n)
-    }
-
-    /// Stops admitting new executions and waits (up to `timeout`) for running ones to finish.
-    /// Executions not finished stay stored and resume on the next start. Returns the number
-    /// still running when it gave up.
+    /// Stops admitting new executions and waits (up to `timeout`) for running ones to finish;
+    /// the shutdown token is cancelled by then, so nothing new starts. Executions not finished
+    /// stay stored and resume on the next start. Returns the number still running when it
+    /// gave up.
     pub async fn drain(&self, timeout: Duration) -> usize {
         self.shared.admission.close();
-        self.shared.stopping.store(true, Ordering::Release);
-        let deadline = Instant::now() + timeout;
-        while self.running() > 0 && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        self.shared.shutdown.cancel();
+        self.shared.tasks.close();
+        let _ = tokio::time::timeout(timeout, self.shared.tasks.wait()).await;
         self.running()
     }
+}
+
+/// Executions of one account the refill holds at once: enough to keep every one of a
+/// workflow's concurrent runs busy twice over, small enough that a backlog of millions costs
+/// a few hundred records of memory per account.
+fn lane_size(workflow_concurrency: usize) -> usize {
+    (workflow_concurrency * 2).max(16)
 }
 
 /// Persists progress through the store; waits out a full write queue rather than failing.
@@ -187,7 +260,7 @@ struct StoreCheckpoint {
 }
 
 impl Checkpoint for StoreCheckpoint {
-    async fn save(&self, exec: &Execution, previous: ExecutionStatus) -> Result<(), String> {
+    async fn save(&self, exec: &Execution, previous: Persisted) -> Result<(), String> {
         let mut wait = Duration::from_millis(1);
         loop {
             match self.store.save_execution(exec, previous).await {

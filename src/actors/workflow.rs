@@ -13,7 +13,7 @@ use tokio::sync::{Semaphore, mpsc};
 use super::{Engine, Job, StoreCheckpoint};
 use crate::engine::definitions::Definition;
 use crate::engine::runner::{self, Checkpoint, RunResult};
-use crate::model::ExecutionStatus;
+use crate::model::{ExecutionStatus, Persisted};
 
 pub(super) enum WorkflowMsg {
     Run(Box<Job>),
@@ -28,6 +28,7 @@ fn load(workflow_id: &str, engine: &Engine) -> Arc<Definition> {
         None => Arc::new(Definition {
             steps: Err("the workflow was deleted".into()),
             inline: false,
+            inline_renders: 0,
         }),
     }
 }
@@ -50,12 +51,15 @@ async fn run(workflow_id: String, mut rx: mpsc::UnboundedReceiver<WorkflowMsg>, 
                 let permits = permits.clone();
                 let definition = definition.clone();
                 let engine2 = engine.clone();
-                engine.shared.runtime.spawn(async move {
-                    let Ok(_permit) = permits.acquire_owned().await else {
-                        return;
-                    };
-                    execute(*job, definition, engine2).await;
-                });
+                engine.shared.tasks.spawn_on(
+                    async move {
+                        let Ok(_permit) = permits.acquire_owned().await else {
+                            return;
+                        };
+                        execute(*job, definition, engine2).await;
+                    },
+                    engine.shared.runners.handle(),
+                );
             }
             WorkflowMsg::Reload => definition = load(&workflow_id, &engine),
         }
@@ -73,26 +77,29 @@ impl Drop for Running<'_> {
 
 async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     let shared = &engine.shared;
-    if shared.stopping.load(Ordering::Acquire) {
+    if engine.is_stopping() {
         // Shutting down: leave it stored; it resumes on the next start.
         return;
     }
     shared.running.fetch_add(1, Ordering::AcqRel);
     let _running = Running(&engine);
+    // The slot and the claim are released when this function returns, after the run's last
+    // write: the refill can only see the execution again in its stored state.
     let Job {
         mut execution,
-        slot,
+        slot: _slot,
+        claim,
     } = job;
     let checkpoint = StoreCheckpoint {
         store: shared.store.clone(),
     };
+    let stored = execution.persisted();
 
     let steps = match &definition.steps {
         Ok(steps) => steps.clone(),
         Err(why) => {
-            let previous = execution.status;
             runner::fail_now(&mut execution, why.clone());
-            finish(&checkpoint, &execution, previous).await;
+            finish(&checkpoint, &execution, stored).await;
             return;
         }
     };
@@ -112,35 +119,29 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     .await;
 
     match result {
-        Ok(RunResult::Finished(status)) => {
-            record_finished(status, execution.duration_ms);
-            drop(slot);
-        }
-        Ok(RunResult::Suspended { until_ms }) => {
-            let wait = (until_ms - crate::timefmt::now_ms()).max(0) as u64;
-            let engine2 = engine.clone();
-            shared.runtime.spawn(async move {
-                tokio::time::sleep(Duration::from_millis(wait)).await;
-                engine2.submit(Job { execution, slot });
-            });
-        }
+        Ok(RunResult::Finished(status)) => record_finished(status, execution.duration_ms),
+        // Its due time is stored: the refill brings it back then. Nothing stays in memory.
+        Ok(RunResult::Suspended { until_ms }) => engine.due_at(until_ms),
         Ok(RunResult::NotPersisted(error)) => {
             tracing::error!(execution_id = %execution.id, %error, "could not record progress; retrying from the stored state");
-            resubmit_from_store(&engine, execution.id.clone(), slot);
+            // Hold the claim a moment so the refill does not retry a failing store at once.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                drop(claim);
+            });
         }
         Err(message) => {
             tracing::error!(execution_id = %execution.id, panic = %message, "execution panicked; marking it failed");
             let id = execution.id.clone();
             let previous = match shared.store.read(move |s| s.execution(&id)).await {
-                Ok(Some(stored)) => stored.status,
-                _ => ExecutionStatus::Queued,
+                Ok(Some(now_stored)) => now_stored.persisted(),
+                _ => stored,
             };
             runner::fail_now(
                 &mut execution,
                 format!("internal error: the run panicked: {message}"),
             );
             finish(&checkpoint, &execution, previous).await;
-            drop(slot);
         }
     }
 }
@@ -148,7 +149,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
 async fn finish(
     checkpoint: &StoreCheckpoint,
     execution: &crate::model::Execution,
-    previous: ExecutionStatus,
+    previous: Persisted,
 ) {
     match checkpoint.save(execution, previous).await {
         Ok(()) => record_finished(execution.status, execution.duration_ms),
@@ -165,23 +166,6 @@ pub(super) fn record_finished(status: ExecutionStatus, duration_ms: Option<i64>)
         metrics::histogram!("botcadence_engine_execution_duration_seconds", "status" => label)
             .record(ms as f64 / 1000.0);
     }
-}
-
-fn resubmit_from_store(engine: &Engine, id: String, slot: super::Slot) {
-    let engine2 = engine.clone();
-    engine.shared.runtime.spawn(async move {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        let lookup = id.clone();
-        match engine2.shared.store.read(move |s| s.execution(&lookup)).await {
-            Ok(Some(execution)) if !execution.status.is_terminal() => {
-                engine2.submit(Job { execution, slot });
-            }
-            Ok(_) => {}
-            Err(error) => {
-                tracing::error!(execution_id = %id, %error, "could not reload execution; it resumes on restart");
-            }
-        }
-    });
 }
 
 /// Runs a future, turning a panic inside it into `Err(message)`: the supervision boundary of

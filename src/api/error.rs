@@ -9,6 +9,8 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::{Value, json};
 
+use crate::actors::admission::Refusal;
+use crate::actors::intake::IntakeError;
 use crate::engine::spec::FieldError;
 use crate::store::StoreError;
 
@@ -75,6 +77,20 @@ impl ApiError {
         ApiError::Unavailable {
             message: "The daemon is at capacity; retry shortly".into(),
             retry_after: BUSY_RETRY_AFTER_SECS,
+        }
+    }
+
+    /// The answer to a refused admission: 429 for an account at its own bound (only that
+    /// account waits), 503 when the daemon as a whole is full or stopping.
+    pub fn refused(refusal: Refusal) -> ApiError {
+        match refusal {
+            Refusal::Account { limit } => ApiError::RateLimited {
+                message: format!(
+                    "This account already has {limit} executions waiting to run; retry shortly"
+                ),
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            },
+            Refusal::Daemon => ApiError::busy(),
         }
     }
 
@@ -172,6 +188,15 @@ impl From<StoreError> for ApiError {
                 retry_after: 5,
             },
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<IntakeError> for ApiError {
+    fn from(e: IntakeError) -> ApiError {
+        match e {
+            IntakeError::Refused(refusal) => ApiError::refused(refusal),
+            IntakeError::Store(e) => e.into(),
         }
     }
 }

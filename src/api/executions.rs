@@ -12,11 +12,10 @@ use super::error::ApiError;
 use super::pagination::Page;
 use super::views;
 use super::workflows::owned_workflow;
-use crate::actors::Job;
-use crate::engine::runner::pending_steps;
-use crate::model::{Execution, ExecutionStatus, ExecutionTrigger, WorkflowStatus};
-use crate::store::{ExecutionQuery, WriteOutcome};
-use crate::timefmt::{now_us, parse_rfc3339};
+use crate::actors::intake::{self, Accepted, NewExecution};
+use crate::model::{Execution, ExecutionStatus, WorkflowStatus};
+use crate::store::ExecutionQuery;
+use crate::timefmt::parse_rfc3339;
 
 fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, ApiError> {
     match q.get(name) {
@@ -116,35 +115,31 @@ pub async fn replay(
             message: "The workflow is not active; activate it to replay executions".into(),
         });
     }
-    let received_us = now_us();
-    let slot = state
-        .engine
-        .admission()
-        .try_admit(received_us)
-        .ok_or_else(ApiError::busy)?;
-    let execution = Execution {
-        id: crate::ids::execution_id(received_us),
-        account_id: auth.account.id.clone(),
-        workflow_id: wf.id.clone(),
-        status: ExecutionStatus::Queued,
-        trigger: ExecutionTrigger {
-            hook_id: original.trigger.hook_id.clone(),
-            event: original.trigger.event.clone(),
-            received_at: received_us / 1000,
+    let input_bytes = serde_json::to_vec(&original.input).map_or(usize::MAX, |v| v.len());
+    let accepted = intake::accept(
+        &state.engine,
+        &state.store,
+        NewExecution {
+            workflow: &wf,
+            hook_id: original.trigger.hook_id.as_deref(),
+            event: &original.trigger.event,
+            input: original.input.clone(),
+            input_bytes,
+            replay_of: Some(original.id.clone()),
+            idempotency: None,
+            keep_record: true,
         },
-        input: original.input.clone(),
-        steps: pending_steps(wf.actions.iter().map(|a| a.kind.as_str())),
-        started_at: None,
-        completed_at: None,
-        duration_ms: None,
-        error: None,
-        resume_at: None,
-        replay_of: Some(original.id.clone()),
+    )
+    .await?;
+    let Accepted::Stored {
+        record: Some(execution),
+        ..
+    } = accepted
+    else {
+        return Err(ApiError::Internal(
+            "a replay without an idempotency key was taken for a duplicate".into(),
+        ));
     };
-    match state.store.accept_execution(&execution, None).await? {
-        WriteOutcome::Written | WriteOutcome::Duplicate(_) => {}
-    }
     let body: Value = views::execution(&execution);
-    state.engine.submit(Job { execution, slot });
     Ok(HttpResponse::Created().json(body))
 }

@@ -1,7 +1,7 @@
-//! `/healthz` (the process answers), `/readyz` (store open and dispatcher alive), and
+//! `/healthz` (the process answers), `/readyz` (the store still writes and the dispatcher is
+//! alive), and
 //! `/metrics` (Prometheus text), all without auth.
 
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
@@ -15,13 +15,17 @@ pub async fn healthz() -> HttpResponse {
 }
 
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    if state.draining.load(Ordering::Acquire) {
+    if state.shutdown.is_cancelled() {
         return Err(ApiError::Unavailable {
             message: "Shutting down".into(),
             retry_after: 5,
         });
     }
-    let store_ok = state.store.read(|s| s.ping()).await.is_ok();
+    let store_ok = state
+        .store
+        .probe_write(Duration::from_secs(2))
+        .await
+        .is_ok();
     let engine_ok = state.engine.ping(Duration::from_secs(2)).await;
     if store_ok && engine_ok {
         Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
@@ -35,17 +39,24 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // RocksDB properties and /proc are read on the blocking pool, off the async threads.
-    let (store_stats, process) = state
+    let accounts: Vec<String> = state
+        .catalog
+        .accounts()
+        .iter()
+        .map(|a| a.id.clone())
+        .collect();
+    let (store_stats, due, process) = state
         .store
-        .read(|s| {
+        .read(move |s| {
             Ok((
                 (s.size_bytes(), s.write_stalled(), s.memory()),
+                s.due_stats(&accounts)?,
                 crate::metrics::process_stats(),
             ))
         })
         .await
         .unwrap_or_default();
-    crate::metrics::refresh_gauges(&state, store_stats, process);
+    crate::metrics::refresh_gauges(&state, store_stats, due, process);
     let body = state
         .metrics
         .as_ref()

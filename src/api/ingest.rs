@@ -12,8 +12,6 @@
 //! says `success` or `failed` instead of `queued`. The run has no effect outside this request,
 //! so a failed write loses nothing that was acknowledged.
 
-use std::sync::atomic::Ordering;
-
 use actix_web::http::header::CONTENT_LENGTH;
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
@@ -21,13 +19,11 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::error::{ApiError, payload_error, too_large};
-use crate::actors::Job;
-use crate::engine::runner::pending_steps;
-use crate::model::{Execution, ExecutionStatus, ExecutionTrigger, HookVerify, WorkflowStatus};
+use crate::actors::intake::{self, Accepted, Idempotency, NewExecution};
+use crate::model::{HookVerify, WorkflowStatus};
 use crate::ratelimit::effective_limits;
 use crate::signature::{SIGNATURE_HEADER, verify_hex, verify_standard_webhook};
-use crate::store::{DedupeEntry, WriteOutcome};
-use crate::timefmt::{now_ms, now_us};
+use crate::timefmt::now_ms;
 
 /// Longest idempotency key remembered.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -177,7 +173,7 @@ async fn accept(
             });
         }
     }
-    if state.draining.load(Ordering::Acquire) {
+    if state.shutdown.is_cancelled() {
         return Err(ApiError::Unavailable {
             message: "The daemon is shutting down; retry shortly".into(),
             retry_after: 5,
@@ -196,76 +192,42 @@ async fn accept(
             ),
         ));
     }
-    let received_us = now_us();
-    let mut execution = Execution {
-        id: crate::ids::execution_id(received_us),
-        account_id: hook.account_id.clone(),
-        workflow_id: workflow.id.clone(),
-        status: ExecutionStatus::Queued,
-        trigger: ExecutionTrigger {
-            hook_id: Some(hook.id.clone()),
-            event: hook.event.clone(),
-            received_at: received_us / 1000,
+    let accepted = intake::accept(
+        &state.engine,
+        &state.store,
+        NewExecution {
+            workflow: &workflow,
+            hook_id: Some(&hook.id),
+            event: &hook.event,
+            input,
+            input_bytes: body.len(),
+            replay_of: None,
+            idempotency: idempotency_key.map(|key| Idempotency {
+                hook_id: &hook.id,
+                key,
+                window_ms: state.settings.webhooks.dedupe_window_secs as i64 * 1000,
+            }),
+            keep_record: false,
         },
-        input,
-        steps: pending_steps(workflow.actions.iter().map(|a| a.kind.as_str())),
-        started_at: None,
-        completed_at: None,
-        duration_ms: None,
-        error: None,
-        resume_at: None,
-        replay_of: None,
-    };
-    // A workflow of pure steps finishes here and is stored finished with the event, in the
-    // same write; anything with effects waits in the queue, which needs a free place.
-    let finished = state.engine.run_inline(&mut execution, &workflow).is_some();
-    let slot = if finished {
-        None
-    } else {
-        Some(
-            state
-                .engine
-                .admission()
-                .try_admit(received_us)
-                .ok_or_else(ApiError::busy)?,
-        )
-    };
-    let now = received_us / 1000;
-    let window_ms = state.settings.webhooks.dedupe_window_secs as i64 * 1000;
-    let dedupe = idempotency_key.map(|key| {
-        (
-            hook.id.as_str(),
-            key,
-            DedupeEntry {
-                execution_id: execution.id.clone(),
-                at_ms: now,
-            },
-            now - window_ms,
-        )
-    });
-    match state.store.accept_execution(&execution, dedupe).await? {
-        WriteOutcome::Written => {
+    )
+    .await?;
+    match accepted {
+        Accepted::Stored {
+            execution_id,
+            status,
+            ..
+        } => {
             outcome("accepted");
-            let reply = json!({"execution_id": execution.id, "status": execution.status.as_str()});
-            match slot {
-                Some(slot) => state.engine.submit(Job { execution, slot }),
-                None => state.engine.record_finished(&execution),
-            }
-            Ok(HttpResponse::Accepted().json(reply))
+            Ok(HttpResponse::Accepted()
+                .json(json!({"execution_id": execution_id, "status": status.as_str()})))
         }
-        WriteOutcome::Duplicate(original) => {
+        Accepted::Duplicate {
+            execution_id,
+            status,
+        } => {
             outcome("duplicate");
-            drop(slot);
-            let lookup = original.clone();
-            let status = state
-                .store
-                .read(move |s| s.execution(&lookup))
-                .await
-                .ok()
-                .flatten()
-                .map_or(ExecutionStatus::Queued, |e| e.status);
             Ok(HttpResponse::Ok().json(json!({
-                "execution_id": original,
+                "execution_id": execution_id,
                 "status": status.as_str(),
                 "duplicate": true,
             })))

@@ -19,7 +19,8 @@ pub mod webhooks;
 pub mod workflows;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
+
+use tokio_util::sync::CancellationToken;
 
 use actix_web::web;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -27,7 +28,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::actors::Engine;
 use crate::catalog::Catalog;
 use crate::config::{Secret, Settings};
-use crate::engine::EngineDeps;
+use crate::engine::ActionDeps;
 use crate::ratelimit::RateLimiter;
 use crate::store::Store;
 
@@ -37,12 +38,13 @@ pub struct AppState {
     pub store: Store,
     pub catalog: Arc<Catalog>,
     pub engine: Engine,
-    pub deps: Arc<EngineDeps>,
+    pub deps: Arc<ActionDeps>,
     pub limiter: Arc<RateLimiter>,
     pub public_url: String,
     pub admin_token: Option<Secret>,
-    /// Set on SIGTERM: ingest answers 503 while running work drains.
-    pub draining: Arc<AtomicBool>,
+    /// The one shutdown signal, cancelled on SIGTERM: ingest answers 503 while running work
+    /// drains, and every background loop, the refill and the actors stop on it.
+    pub shutdown: CancellationToken,
     pub metrics: Option<PrometheusHandle>,
 }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
-use super::runner::is_pure;
+use super::runner::inline_prefix;
 use super::spec::{ActionSpec, StepSpec, parse_step};
 use super::template::{Renderer, count_templates};
 use crate::model::Workflow;
@@ -19,12 +19,35 @@ pub struct Definition {
     /// The parsed steps, or why they cannot run (a definition saved by an older version that
     /// no longer parses).
     pub steps: Result<Arc<Vec<StepSpec>>, String>,
-    /// Every step is free of effects outside the daemon (filter, transform) and the run is
-    /// small (at most [`MAX_INLINE_RENDERS`] renders): it can happen on the HTTP worker
-    /// before the event is acknowledged. Anything bigger queues, behind admission and
-    /// `workflow_concurrency`, so one tenant's heavy transforms cannot stall ingest.
+    /// The steps up to the end or to a leading `delay` are free of effects outside the daemon
+    /// (filter, transform) and small (at most [`MAX_INLINE_RENDERS`] renders): they can run
+    /// on the HTTP worker before the event is acknowledged (see `runner::run_inline`).
+    /// Anything bigger queues, behind admission and `workflow_concurrency`, so one tenant's
+    /// heavy transforms cannot stall ingest.
     pub inline: bool,
+    /// Renders the run in place does at most (when `inline`).
+    pub inline_renders: usize,
 }
+
+impl Definition {
+    /// Whether an event of `input_bytes` may run in place: the cost of a render grows with
+    /// the input it can loop over, so only small inputs qualify when there is any render;
+    /// a run that only reaches a leading `delay` costs a copy of the input, whatever it holds.
+    pub fn runs_inline(&self, input_bytes: usize) -> bool {
+        self.inline
+            && input_bytes
+                <= if self.inline_renders == 0 {
+                    MAX_INLINE_INPUT_BYTES_UNRENDERED
+                } else {
+                    MAX_INLINE_INPUT_BYTES
+                }
+    }
+}
+
+/// Largest event that runs in place when the run renders templates.
+pub const MAX_INLINE_INPUT_BYTES: usize = 16 << 10;
+/// Largest event that runs in place when the run renders nothing (a leading `delay`).
+pub const MAX_INLINE_INPUT_BYTES_UNRENDERED: usize = 256 << 10;
 
 /// Renders (templated strings and filter conditions) a run may do to qualify for running on
 /// the HTTP worker; each is bounded by `[engine] template_fuel`.
@@ -64,12 +87,14 @@ fn parse(workflow: &Workflow, renderer: &Renderer) -> Definition {
         .enumerate()
         .map(|(i, a)| parse_step(i, a, renderer).map_err(|e| e.message))
         .collect();
-    let inline = steps
+    let inline_renders = steps
         .as_ref()
-        .is_ok_and(|s| is_pure(s) && renders(s) <= MAX_INLINE_RENDERS);
+        .ok()
+        .and_then(|s| inline_prefix(s).map(|n| renders(&s[..n])));
     Definition {
         steps: steps.map(Arc::new),
-        inline,
+        inline: inline_renders.is_some_and(|n| n <= MAX_INLINE_RENDERS),
+        inline_renders: inline_renders.unwrap_or(usize::MAX),
     }
 }
 

@@ -44,7 +44,7 @@ pub enum StepOutcome {
 }
 
 /// What actions need from the outside world.
-pub struct EngineDeps {
+pub struct ActionDeps {
     pub renderer: Renderer,
     pub mailer: Mailer,
     pub http: HttpCaller,
@@ -117,7 +117,7 @@ impl Variables for TemplateContext<'_> {
 pub async fn execute_action(
     action: &ActionSpec,
     ctx: &TemplateContext<'_>,
-    deps: &EngineDeps,
+    deps: &ActionDeps,
     signing_secret: &str,
     now_ms: i64,
 ) -> StepOutcome {

@@ -1,7 +1,9 @@
 //! Steps an execution forward from its first unfinished step to a terminal status or a
-//! suspension (`delay`). Progress is persisted through a [`Checkpoint`] after every step that
-//! has effects outside the daemon (email, HTTP, delay), so a restart never repeats a finished
-//! step; pure steps (filter, transform) are simply recomputed.
+//! suspension (a `delay`, or a wait between retries of [`HAND_BACK_WAIT`] or more). Progress is
+//! persisted through a [`Checkpoint`] after every step that has effects outside the daemon
+//! (email, HTTP, delay), so a restart never repeats a finished step; pure steps (filter,
+//! transform) are simply recomputed. A suspension is persisted with the time it ends and the
+//! run returns: the wait costs a stored due time, not a task.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -12,24 +14,38 @@ use rand::Rng;
 use serde_json::json;
 
 use super::spec::{ActionSpec, StepSpec};
-use super::{EngineDeps, StepOutcome, execute_action, template_context};
-use crate::model::{Execution, ExecutionStatus, StepRecord, StepStatus};
+use super::{ActionDeps, StepOutcome, execute_action, template_context};
+use crate::model::{Execution, ExecutionStatus, Persisted, StepRecord, StepStatus};
 use crate::timefmt::now_ms;
 
-/// Persists an execution's progress. `previous` is the status last persisted.
+/// Persists an execution's progress. `previous` is what was last persisted of it.
 pub trait Checkpoint: Send + Sync {
     fn save(
         &self,
         exec: &Execution,
-        previous: ExecutionStatus,
+        previous: Persisted,
     ) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// Waits between retries this long or longer are handed back to the store (the execution is
+/// suspended until then) instead of being slept through in memory.
+pub const HAND_BACK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// How far an execution got when run in place by [`run_inline`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InlineRun {
+    Finished(ExecutionStatus),
+    /// Stopped at a `delay` ending at `until_ms`.
+    Suspended {
+        until_ms: i64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunResult {
     /// Success or failed, persisted.
     Finished(ExecutionStatus),
-    /// Waiting for a `delay`; persisted; run again at `until_ms`.
+    /// Waiting for a `delay` or a retry; persisted; run again at `until_ms`.
     Suspended { until_ms: i64 },
     /// Progress could not be persisted; the execution stays pending and resumes on restart.
     NotPersisted(String),
@@ -65,41 +81,50 @@ fn has_effects(action: &ActionSpec) -> bool {
     )
 }
 
-/// True when no step reaches outside the daemon or waits: such a run sends nothing anywhere,
-/// so it can happen before the event is stored without anything to undo if the write fails.
-pub fn is_pure(steps: &[StepSpec]) -> bool {
-    steps.iter().all(|s| !has_effects(&s.action))
+/// How many leading steps a run in place touches, when it can happen at all: the steps up to
+/// the end or to the first `delay`, all of them pure (filter, transform). Such a run sends
+/// nothing anywhere, so it can happen before the event is stored with nothing to undo if the
+/// write fails. None when an effect (email, HTTP) comes before any `delay`.
+pub fn inline_prefix(steps: &[StepSpec]) -> Option<usize> {
+    for (i, step) in steps.iter().enumerate() {
+        match step.action {
+            ActionSpec::Delay { .. } => return Some(i + 1),
+            ref action if has_effects(action) => return None,
+            _ => {}
+        }
+    }
+    Some(steps.len())
 }
 
-/// A checkpoint that keeps nothing: the caller stores the finished execution itself.
+/// A checkpoint that keeps nothing: the caller stores the execution itself.
 struct KeptByCaller;
 
 impl Checkpoint for KeptByCaller {
-    async fn save(&self, _: &Execution, _: ExecutionStatus) -> Result<(), String> {
+    async fn save(&self, _: &Execution, _: Persisted) -> Result<(), String> {
         Ok(())
     }
 }
 
-/// Runs an execution of pure steps (see [`is_pure`]) to its end on the calling thread and
-/// returns its terminal status; nothing is persisted, the caller stores the result. Returns
-/// None, leaving `exec` as new, when the steps are not pure or the run panicked (the caller
-/// then queues it, and the workflow actor's supervision records the failure).
+/// Runs a new execution on the calling thread as far as it goes without effects (see
+/// [`inline_prefix`]): to its end, or to a leading `delay`. Nothing is persisted; the caller
+/// stores the result. Returns None, leaving `exec` as new, when the steps do not allow it or
+/// the run panicked (the caller then queues it, and the workflow actor's supervision records
+/// the failure).
 ///
-/// Pure steps never wait on anything — no I/O, no timer: a pure step fails for good rather
-/// than with a retryable error — so the run completes on its first poll.
-pub fn run_pure(
+/// Pure steps and a delay never wait on anything — no I/O, no timer: a pure step fails for
+/// good rather than with a retryable error — so the run completes on its first poll.
+pub fn run_inline(
     exec: &mut Execution,
     steps: &[StepSpec],
-    deps: &EngineDeps,
-) -> Option<ExecutionStatus> {
-    if !is_pure(steps) {
-        return None;
-    }
+    deps: &ActionDeps,
+) -> Option<InlineRun> {
+    inline_prefix(steps)?;
     let ran = std::panic::catch_unwind(AssertUnwindSafe(|| {
         run(exec, steps, deps, "", &KeptByCaller).now_or_never()
     }));
     match ran {
-        Ok(Some(RunResult::Finished(status))) => Some(status),
+        Ok(Some(RunResult::Finished(status))) => Some(InlineRun::Finished(status)),
+        Ok(Some(RunResult::Suspended { until_ms })) => Some(InlineRun::Suspended { until_ms }),
         _ => {
             reset(exec, steps);
             None
@@ -122,11 +147,11 @@ fn reset(exec: &mut Execution, steps: &[StepSpec]) {
 pub async fn run<C: Checkpoint>(
     exec: &mut Execution,
     steps: &[StepSpec],
-    deps: &EngineDeps,
+    deps: &ActionDeps,
     signing_secret: &str,
     checkpoint: &C,
 ) -> RunResult {
-    let mut stored = exec.status;
+    let mut stored = exec.persisted();
     if exec.steps.len() != steps.len() {
         exec.steps = initial_steps(steps);
     }
@@ -196,6 +221,16 @@ pub async fn run<C: Checkpoint>(
                     let wait = spec.retry.wait_before(attempt + 1, retry_after, unit);
                     tracing::info!(execution_id = %exec.id, step = i, attempt, error = %error, wait_ms = wait.as_millis() as u64, "step failed, retrying");
                     exec.steps[i].error = Some(error);
+                    if wait >= HAND_BACK_WAIT {
+                        // The step stays running; the next run picks it up at its next
+                        // attempt once the wait is over.
+                        let until_ms = now_ms() + wait.as_millis() as i64;
+                        exec.resume_at = Some(until_ms);
+                        if let Err(e) = checkpoint.save(exec, stored).await {
+                            return RunResult::NotPersisted(e);
+                        }
+                        return RunResult::Suspended { until_ms };
+                    }
                     tokio::time::sleep(wait).await;
                 }
                 other => break other,
@@ -255,7 +290,7 @@ pub async fn run<C: Checkpoint>(
             if let Err(e) = checkpoint.save(exec, stored).await {
                 return RunResult::NotPersisted(e);
             }
-            stored = ExecutionStatus::Running;
+            stored = exec.persisted();
         }
     }
 
@@ -328,10 +363,10 @@ mod tests {
     use std::time::Duration;
 
     #[derive(Default)]
-    struct Saved(Mutex<Vec<(ExecutionStatus, ExecutionStatus, usize)>>);
+    struct Saved(Mutex<Vec<(Persisted, ExecutionStatus, usize)>>);
 
     impl Checkpoint for Saved {
-        async fn save(&self, exec: &Execution, previous: ExecutionStatus) -> Result<(), String> {
+        async fn save(&self, exec: &Execution, previous: Persisted) -> Result<(), String> {
             let done = exec
                 .steps
                 .iter()
@@ -342,8 +377,8 @@ mod tests {
         }
     }
 
-    fn deps() -> EngineDeps {
-        EngineDeps {
+    fn deps() -> ActionDeps {
+        ActionDeps {
             renderer: Renderer::new(10_000, 1 << 20),
             mailer: Mailer::Recording {
                 default_from: "bot@example.com".into(),
@@ -458,8 +493,8 @@ mod tests {
         ]));
         let mut exec = execution(json!({"amount": 5}));
         assert_eq!(
-            run_pure(&mut exec, &pure, &deps()),
-            Some(ExecutionStatus::Success)
+            run_inline(&mut exec, &pure, &deps()),
+            Some(InlineRun::Finished(ExecutionStatus::Success))
         );
         assert_eq!(exec.steps[1].output, Some(json!({"x": "5"})));
         assert!(exec.completed_at.is_some());
@@ -469,8 +504,8 @@ mod tests {
         );
         let mut exec = execution(json!({}));
         assert_eq!(
-            run_pure(&mut exec, &failing, &deps()),
-            Some(ExecutionStatus::Failed)
+            run_inline(&mut exec, &failing, &deps()),
+            Some(InlineRun::Finished(ExecutionStatus::Failed))
         );
         assert_eq!(exec.steps[0].attempts, 1, "a pure step is not retried");
 
@@ -479,9 +514,24 @@ mod tests {
             {"type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "b"}}
         ]));
         let mut exec = execution(json!({}));
-        assert_eq!(run_pure(&mut exec, &effects, &deps()), None);
+        assert_eq!(run_inline(&mut exec, &effects, &deps()), None);
         assert_eq!(exec.status, ExecutionStatus::Queued);
         assert!(exec.started_at.is_none(), "untouched");
+
+        let delayed = steps(json!([
+            {"type": "transform", "config": {"set": {"x": "1"}}},
+            {"type": "delay", "config": {"seconds": 60}},
+            {"type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "b"}}
+        ]));
+        let mut exec = execution(json!({}));
+        let Some(InlineRun::Suspended { until_ms }) = run_inline(&mut exec, &delayed, &deps())
+        else {
+            panic!("a leading delay suspends the run in place")
+        };
+        assert!(until_ms >= now_ms() + 59_000);
+        assert_eq!(exec.resume_at, Some(until_ms));
+        assert_eq!(exec.steps[0].status, StepStatus::Success);
+        assert_eq!(exec.steps[2].status, StepStatus::Pending, "the email waits");
     }
 
     #[test]

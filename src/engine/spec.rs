@@ -50,8 +50,9 @@ impl FieldError {
 /// The action types a workflow may use.
 pub const ACTION_TYPES: [&str; 5] = ["send_email", "http_request", "delay", "filter", "transform"];
 
-/// Longest `delay` accepted: executions are kept for 30 days by default.
-pub const MAX_DELAY: Duration = Duration::from_secs(30 * 86_400);
+/// Longest `delay` accepted. A waiting execution costs one stored due entry, and retention
+/// only removes finished executions, so a long delay is safe to keep.
+pub const MAX_DELAY: Duration = Duration::from_secs(365 * 86_400);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendEmail {
@@ -301,7 +302,7 @@ pub fn parse_step(
                     .ok_or_else(|| {
                         FieldError::invalid(
                             field("seconds"),
-                            "must be a whole number of seconds up to 30 days",
+                            "must be a whole number of seconds up to 365 days",
                         )
                     })?,
             };

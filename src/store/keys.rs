@@ -10,10 +10,16 @@
 //! | `executions`        | execution id (time-ordered)            | Execution              |
 //! | `exec_by_workflow`  | workflow id ∙ 0 ∙ execution id         | ExecutionSummary       |
 //! | `exec_by_status`    | workflow id ∙ 0 ∙ status ∙ 0 ∙ exec id | empty                  |
-//! | `pending`           | execution id                           | empty                  |
+//! | `due`               | account id ∙ 0 ∙ due_at ∙ execution id | empty                  |
+//! | `pending`           | execution id (legacy, folded into due) | empty                  |
 //! | `dedupe`            | hook id ∙ 0 ∙ idempotency key          | DedupeEntry            |
 //! | `counters`          | workflow id ∙ 0 ∙ status or `all`      | i64 LE (writer-owned)  |
 //! | `meta`              | name                                   | bytes                  |
+//!
+//! `due` holds one entry per unfinished execution: when it next has work to do (`due_at`, in
+//! ms since the epoch as 8 big-endian bytes, so keys sort by time within an account). A new
+//! event is due when received; a `delay` or a long retry wait moves it to the time it ends.
+//! Grouping by account first lets the dispatcher take ready work from each account in turn.
 //!
 //! Execution ids start with their creation time in hex, so a reverse scan of
 //! `exec_by_workflow` within one workflow's prefix is "newest first", and a time window is a
@@ -33,6 +39,8 @@ pub enum Family {
     Executions,
     ExecByWorkflow,
     ExecByStatus,
+    Due,
+    /// Read once at open, by versions that kept a pending set instead of the due index.
     Pending,
     Dedupe,
     Counters,
@@ -40,7 +48,7 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 11] = [
+    pub const ALL: [Family; 12] = [
         Family::Accounts,
         Family::ApiKeys,
         Family::Workflows,
@@ -48,6 +56,7 @@ impl Family {
         Family::Executions,
         Family::ExecByWorkflow,
         Family::ExecByStatus,
+        Family::Due,
         Family::Pending,
         Family::Dedupe,
         Family::Counters,
@@ -63,6 +72,7 @@ impl Family {
             Family::Executions => "executions",
             Family::ExecByWorkflow => "exec_by_workflow",
             Family::ExecByStatus => "exec_by_status",
+            Family::Due => "due",
             Family::Pending => "pending",
             Family::Dedupe => "dedupe",
             Family::Counters => "counters",
@@ -105,6 +115,41 @@ pub fn exec_list_prefix(workflow_id: &str, status: Option<ExecutionStatus>) -> V
     p
 }
 
+/// Key of an execution's entry in `due`.
+pub fn due(account_id: &str, due_at_ms: i64, execution_id: &str) -> Vec<u8> {
+    let mut k = due_prefix(account_id);
+    k.extend_from_slice(&(due_at_ms.max(0) as u64).to_be_bytes());
+    k.extend_from_slice(execution_id.as_bytes());
+    k
+}
+
+/// Prefix (ending in the separator) of one account's entries in `due`.
+pub fn due_prefix(account_id: &str) -> Vec<u8> {
+    let mut p = Vec::with_capacity(account_id.len() + 1 + 8 + 24);
+    p.extend_from_slice(account_id.as_bytes());
+    p.push(SEP);
+    p
+}
+
+/// An upper bound above every key of one account in `due`.
+pub fn due_prefix_end(account_id: &str) -> Vec<u8> {
+    let mut p = due_prefix(account_id);
+    *p.last_mut().expect("the prefix ends in the separator") = SEP + 1;
+    p
+}
+
+/// The due time and execution id of a `due` key under `prefix`.
+pub fn parse_due(prefix_len: usize, key: &[u8]) -> Option<(i64, &str)> {
+    let rest = key.get(prefix_len..)?;
+    let (at, id) = rest.split_at_checked(8)?;
+    let at = u64::from_be_bytes(at.try_into().ok()?) as i64;
+    Some((at, std::str::from_utf8(id).ok()?))
+}
+
+/// Key (in `counters`) of the number of unfinished executions. Workflow ids never start with
+/// a control character, so it cannot collide with a workflow's counters.
+pub const DUE_COUNTER: &[u8] = b"\x01due";
+
 pub fn dedupe(hook_id: &str, key: &str) -> Vec<u8> {
     join(&[hook_id.as_bytes(), key.as_bytes()])
 }
@@ -136,6 +181,17 @@ mod tests {
         let p = exec_list_prefix("wf_1", None);
         assert!(exec_by_workflow("wf_1", "exec_a").starts_with(&p));
         assert!(!exec_by_workflow("wf_10", "exec_a").starts_with(&p));
+    }
+
+    #[test]
+    fn due_keys_sort_by_time_within_an_account_and_parse_back() {
+        let early = due("acct_1", 1_000, "exec_b");
+        let late = due("acct_1", 2_000, "exec_a");
+        assert!(early < late);
+        let prefix = due_prefix("acct_1");
+        assert!(early.starts_with(&prefix));
+        assert!(!due("acct_10", 1, "exec_a").starts_with(&prefix));
+        assert_eq!(parse_due(prefix.len(), &late), Some((2_000, "exec_a")));
     }
 
     #[test]

@@ -16,7 +16,9 @@ use rocksdb::{ColumnFamilyDescriptor, DB, DBCompressionType, IteratorMode, Optio
 use serde::{Deserialize, Serialize};
 
 use crate::config::Durability;
-use crate::model::{Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Workflow};
+use crate::model::{
+    Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Persisted, Workflow,
+};
 use keys::Family;
 use writer::Writer;
 pub use writer::{DedupeCheck, Op, WriteOutcome};
@@ -58,6 +60,15 @@ pub struct StoreMemory {
     /// Data, index and filter blocks (pinned or not), shared by every family.
     pub block_cache: u64,
     pub table_readers: u64,
+}
+
+/// What the due index holds, for metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DueStats {
+    /// Executions accepted and not finished: waiting, delayed or running.
+    pub backlog: i64,
+    /// The earliest due time of any of them.
+    pub earliest_due_ms: Option<i64>,
 }
 
 /// Filters of the executions list.
@@ -103,6 +114,8 @@ const BLOCK_CACHE_BYTES: usize = 32 << 20;
 
 /// Marker of a data directory that has been initialised (default account created).
 const META_INITIALISED: &[u8] = b"initialised";
+/// Overwritten by every readiness and watchdog check: proof that writes still land.
+const META_PROBE: &[u8] = b"probe";
 
 fn decode_i64(bytes: &[u8]) -> i64 {
     bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
@@ -207,12 +220,18 @@ impl Store {
             max_batch,
             queue_capacity,
         );
-        Ok((
-            Store { db, writer },
-            StoreGuard {
-                thread: Some(thread),
-            },
-        ))
+        let store = Store { db, writer };
+        let guard = StoreGuard {
+            thread: Some(thread),
+        };
+        let moved = store.fold_legacy_pending()?;
+        if moved > 0 {
+            tracing::info!(
+                executions = moved,
+                "moved unfinished executions into the due index"
+            );
+        }
+        Ok((store, guard))
     }
 
     /// Runs a blocking read on tokio's blocking pool.
@@ -339,24 +358,18 @@ impl Store {
 
     // ---- executions ----
 
-    /// Stores a newly accepted execution and, unless it already finished, marks it pending;
-    /// nothing is stored when `dedupe` finds its idempotency key already used. Returns once
-    /// durable.
+    /// Stores a newly accepted execution and, unless it already finished, its entry in the due
+    /// index; nothing is stored when `dedupe` finds its idempotency key already used. Returns
+    /// once durable.
     pub async fn accept_execution(
         &self,
         execution: &Execution,
         dedupe: Option<(&str, &str, DedupeEntry, i64)>,
     ) -> Result<WriteOutcome, StoreError> {
-        let mut ops = Vec::with_capacity(6);
+        let mut ops = Vec::with_capacity(8);
         ops.push(put(Family::Executions, &execution.id, execution));
-        if !execution.status.is_terminal() {
-            ops.push(Op::Put(
-                Family::Pending,
-                execution.id.as_bytes().to_vec(),
-                Vec::new(),
-            ));
-        }
         index_ops(&mut ops, execution, None);
+        due_ops(&mut ops, execution, None);
         let dedupe = dedupe.map(|(hook, key, entry, not_before_ms)| DedupeCheck {
             key: keys::dedupe(hook, key),
             entry,
@@ -365,22 +378,18 @@ impl Store {
         self.writer.submit(ops, dedupe).await
     }
 
-    /// Records an execution's progress. `previous` is the status stored before, so the
-    /// status index and counters move with it. A terminal status leaves the pending set.
+    /// Records an execution's progress. `previous` is what the indexes hold of it now, so the
+    /// status index, the counters and the due index move with it: a delay or a retry wait
+    /// moves its due entry to when it ends; a terminal status removes it.
     pub async fn save_execution(
         &self,
         execution: &Execution,
-        previous: ExecutionStatus,
+        previous: Persisted,
     ) -> Result<(), StoreError> {
-        let mut ops = Vec::with_capacity(8);
+        let mut ops = Vec::with_capacity(10);
         ops.push(put(Family::Executions, &execution.id, execution));
-        index_ops(&mut ops, execution, Some(previous));
-        if execution.status.is_terminal() {
-            ops.push(Op::Delete(
-                Family::Pending,
-                execution.id.as_bytes().to_vec(),
-            ));
-        }
+        index_ops(&mut ops, execution, Some(previous.status));
+        due_ops(&mut ops, execution, Some(previous.due_at_ms));
         self.write(ops).await
     }
 
@@ -389,19 +398,96 @@ impl Store {
         self.get(Family::Executions, id.as_bytes())
     }
 
-    /// Every accepted execution that has not reached a terminal status (blocking).
-    pub fn pending_executions(&self) -> Result<Vec<Execution>, StoreError> {
+    // ---- due work ----
+
+    /// Ids of `account_id`'s executions due at or before `now_ms`, oldest due first, looking
+    /// at no more than `max_entries` entries (blocking).
+    pub fn due_now(
+        &self,
+        account_id: &str,
+        now_ms: i64,
+        max_entries: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let prefix = keys::due_prefix(account_id);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(prefix.clone());
+        ro.set_iterate_upper_bound(keys::due(account_id, now_ms.saturating_add(1), ""));
         let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf_opt(self.cf(Family::Due), ro, IteratorMode::Start)
+            .take(max_entries)
+        {
+            let (k, _) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            if let Some((_, id)) = keys::parse_due(prefix.len(), &k) {
+                out.push(id.to_string());
+            }
+        }
+        Ok(out)
+    }
+
+    /// When `account_id`'s earliest due execution is due, if it has any (blocking).
+    pub fn earliest_due(&self, account_id: &str) -> Result<Option<i64>, StoreError> {
+        let prefix = keys::due_prefix(account_id);
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(prefix.clone());
+        ro.set_iterate_upper_bound(keys::due_prefix_end(account_id));
+        let mut raw = self.db.raw_iterator_cf_opt(self.cf(Family::Due), ro);
+        raw.seek_to_first();
+        let first = raw
+            .key()
+            .and_then(|k| keys::parse_due(prefix.len(), k))
+            .map(|(at, _)| at);
+        raw.status().map_err(|e| StoreError::Db(e.to_string()))?;
+        Ok(first)
+    }
+
+    /// Executions accepted and not finished, waiting or running (blocking).
+    pub fn due_backlog(&self) -> Result<i64, StoreError> {
+        self.db
+            .get_cf(self.cf(Family::Counters), keys::DUE_COUNTER)
+            .map(|v| v.map_or(0, |b| decode_i64(&b)))
+            .map_err(|e| StoreError::Db(e.to_string()))
+    }
+
+    /// The due backlog and the earliest due time over these accounts (blocking): one seek
+    /// per account.
+    pub fn due_stats(&self, accounts: &[String]) -> Result<DueStats, StoreError> {
+        let mut earliest: Option<i64> = None;
+        for account in accounts {
+            if let Some(at) = self.earliest_due(account)? {
+                earliest = Some(earliest.map_or(at, |e| e.min(at)));
+            }
+        }
+        Ok(DueStats {
+            backlog: self.due_backlog()?,
+            earliest_due_ms: earliest,
+        })
+    }
+
+    /// Moves what a data directory written by an older version keeps in its pending set into
+    /// the due index (blocking; once, at open). Returns how many entries moved.
+    fn fold_legacy_pending(&self) -> Result<usize, StoreError> {
+        let mut ops = Vec::new();
+        let mut moved = 0;
         for item in self
             .db
             .iterator_cf(self.cf(Family::Pending), IteratorMode::Start)
         {
             let (k, _) = item.map_err(|e| StoreError::Db(e.to_string()))?;
             if let Some(exec) = self.get::<Execution>(Family::Executions, &k)? {
-                out.push(exec);
+                due_ops(&mut ops, &exec, None);
+                moved += 1;
+            }
+            ops.push(Op::Delete(Family::Pending, k.to_vec()));
+            if ops.len() >= 4096 {
+                self.writer.submit_blocking(std::mem::take(&mut ops))?;
             }
         }
-        Ok(out)
+        if !ops.is_empty() {
+            self.writer.submit_blocking(ops)?;
+        }
+        Ok(moved)
     }
 
     /// A page of a workflow's executions, newest first, and the exact number matching the
@@ -583,9 +669,26 @@ impl Store {
 
     // ---- health and metrics ----
 
-    /// A cheap read proving the database answers (blocking).
-    pub fn ping(&self) -> Result<(), StoreError> {
-        self.is_initialised().map(|_| ())
+    /// Proves the store still persists: a tiny write (`meta/probe`) through the writer,
+    /// acknowledged once durable like any other, within `within`. A full write queue is
+    /// waited out (it drains while the disk works); a write error or a disk that does not
+    /// answer in time fails the probe.
+    pub async fn probe_write(&self, within: std::time::Duration) -> Result<(), StoreError> {
+        let attempt = async {
+            loop {
+                let stamp = crate::timefmt::now_ms().to_le_bytes().to_vec();
+                let ops = vec![Op::Put(Family::Meta, META_PROBE.to_vec(), stamp)];
+                match self.writer.submit(ops, None).await {
+                    Err(StoreError::Busy) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    }
+                    other => return other.map(|_| ()),
+                }
+            }
+        };
+        tokio::time::timeout(within, attempt)
+            .await
+            .map_err(|_| StoreError::Db("a probe write was not acknowledged in time".into()))?
     }
 
     /// Bytes on disk plus memtables, over all families.
@@ -676,6 +779,37 @@ fn decode_summary(bytes: &[u8]) -> Result<ExecutionSummary, StoreError> {
 
 fn put<T: Serialize>(family: Family, id: &str, value: &T) -> Op {
     Op::Put(family, id.as_bytes().to_vec(), codec::encode(value))
+}
+
+/// Due-index ops for an execution whose due time was `previous` (None: new), and the count of
+/// unfinished executions kept with them.
+fn due_ops(ops: &mut Vec<Op>, execution: &Execution, previous: Option<Option<i64>>) {
+    let now = execution.due_at_ms();
+    let before = previous.flatten();
+    if previous.is_some() && before == now {
+        return;
+    }
+    if let Some(at) = before {
+        ops.push(Op::Delete(
+            Family::Due,
+            keys::due(&execution.account_id, at, &execution.id),
+        ));
+    }
+    if let Some(at) = now {
+        ops.push(Op::Put(
+            Family::Due,
+            keys::due(&execution.account_id, at, &execution.id),
+            Vec::new(),
+        ));
+    }
+    let change = i64::from(now.is_some()) - i64::from(before.is_some());
+    if change != 0 {
+        ops.push(Op::Add(
+            Family::Counters,
+            keys::DUE_COUNTER.to_vec(),
+            change,
+        ));
+    }
 }
 
 /// Index and counter ops for an execution whose status was `previous` (None: new).
@@ -789,7 +923,7 @@ mod tests {
             assert_eq!(success.unwrap(), 200);
             let queued = store.counter("wf_c", Some(ExecutionStatus::Queued));
             assert_eq!(queued.unwrap(), 100);
-            assert_eq!(store.pending_executions().unwrap().len(), 100);
+            assert_eq!(store.due_backlog().unwrap(), 100);
         };
         check(&store);
         store.close().unwrap();
@@ -801,6 +935,44 @@ mod tests {
         let one = finished("wf_c", base_us + 1_000, ExecutionStatus::Failed);
         store.accept_execution(&one, None).await.unwrap();
         assert_eq!(store.counter("wf_c", None).unwrap(), 301);
+        store.close().unwrap();
+        drop(store);
+        guard.join();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_due_index_follows_an_execution_from_acceptance_through_a_delay_to_its_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, guard) = Store::open(dir.path(), Durability::Wal, 64, 64).unwrap();
+        let now = crate::timefmt::now_ms();
+        let mut exec = finished("wf_d", now * 1000, ExecutionStatus::Queued);
+        store.accept_execution(&exec, None).await.unwrap();
+        assert_eq!(
+            store.due_now("acct_1", now, 10).unwrap(),
+            vec![exec.id.clone()]
+        );
+        assert!(store.due_now("acct_2", now, 10).unwrap().is_empty());
+
+        // A delay: due in a minute, so not due now.
+        let before = exec.persisted();
+        exec.status = ExecutionStatus::Running;
+        exec.resume_at = Some(now + 60_000);
+        store.save_execution(&exec, before).await.unwrap();
+        assert!(store.due_now("acct_1", now, 10).unwrap().is_empty());
+        assert_eq!(store.earliest_due("acct_1").unwrap(), Some(now + 60_000));
+        assert_eq!(
+            store.due_now("acct_1", now + 60_000, 10).unwrap(),
+            vec![exec.id.clone()]
+        );
+        assert_eq!(store.due_backlog().unwrap(), 1);
+
+        // Finished: out of the index.
+        let before = exec.persisted();
+        exec.resume_at = None;
+        exec.status = ExecutionStatus::Success;
+        store.save_execution(&exec, before).await.unwrap();
+        assert_eq!(store.earliest_due("acct_1").unwrap(), None);
+        assert_eq!(store.due_backlog().unwrap(), 0);
         store.close().unwrap();
         drop(store);
         guard.join();

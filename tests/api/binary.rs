@@ -282,7 +282,8 @@ async fn sigterm_drains_and_systemd_hears_ready_watchdog_and_stopping() {
 
     // While draining, ingest is refused with 503 + Retry-After; running work finishes.
     // The workflow calls a server of ours that answers 503, so the execution is known to be
-    // running (between its two attempts) when SIGTERM is sent.
+    // running (between its two attempts) when SIGTERM is sent. The wait between them is
+    // short enough to be slept in place (longer ones are stored and resume after a restart).
     let upstream = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let upstream_url = format!("http://{}/", upstream.local_addr().unwrap());
     let (hit_tx, hit_rx) = std::sync::mpsc::channel::<()>();
@@ -300,7 +301,7 @@ async fn sigterm_drains_and_systemd_hears_ready_watchdog_and_stopping() {
     let key = d.first_key();
     let (_, wf) = call(&client, reqwest::Method::POST, format!("{}/v1/workflows", d.base), &key, Some(json!({
         "name": "slow", "status": "active", "trigger": {"type": "webhook"},
-        "actions": [{"type": "http_request", "config": {"url": upstream_url}, "retry": {"max_attempts": 2, "backoff": 1500}}]
+        "actions": [{"type": "http_request", "config": {"url": upstream_url}, "retry": {"max_attempts": 2, "backoff": 400}}]
     }))).await;
     let (_, hook) = call(
         &client,
@@ -503,4 +504,105 @@ fn check_config_lists_every_problem_and_fails() {
     assert!(String::from_utf8_lossy(&help.stdout).contains("serve"));
     let version = Command::new(BIN).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&version.stdout).contains(env!("CARGO_PKG_VERSION")));
+}
+
+fn answer_ok(_: &str, _: usize) -> String {
+    "200 OK".into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_delay_posted_before_kill_9_fires_once_after_the_restart_and_not_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let (port, seen) = crate::helpers::receiver(answer_ok).await;
+    let mut d = start(dir.path(), &[]);
+    let key = d.first_key();
+    let hook_for = |actions: Value| {
+        let (client, base, key) = (client.clone(), d.base.clone(), key.clone());
+        async move {
+            let (s, wf) = call(&client, reqwest::Method::POST, format!("{base}/v1/workflows"), &key, Some(json!({
+                "name": "later", "status": "active", "trigger": {"type": "webhook"}, "actions": actions
+            }))).await;
+            assert_eq!(s, 201, "{wf}");
+            let (s, hook) = call(
+                &client,
+                reqwest::Method::POST,
+                format!("{base}/v1/webhooks"),
+                &key,
+                Some(json!({"workflow_id": wf["id"], "event": "later"})),
+            )
+            .await;
+            assert_eq!(s, 201, "{hook}");
+            (
+                wf["id"].as_str().unwrap().to_string(),
+                hook["url"].as_str().unwrap().to_string(),
+            )
+        }
+    };
+    let (_, soon) = hook_for(json!([
+        {"type": "delay", "config": {"seconds": 3}},
+        {"type": "http_request", "config": {"url": format!("http://127.0.0.1:{port}/fired"), "method": "POST"}}
+    ])).await;
+    let (backlog_wf, tomorrow) = hook_for(json!([
+        {"type": "delay", "config": {"seconds": 86400}},
+        {"type": "http_request", "config": {"url": format!("http://127.0.0.1:{port}/early"), "method": "POST"}}
+    ])).await;
+    for n in 0..500 {
+        let r = client
+            .post(&tomorrow)
+            .json(&json!({"n": n}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 202);
+    }
+    let posted_ms = botcadence::timefmt::now_ms();
+    let r = client.post(&soon).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    d.kill9();
+
+    let restarted = Instant::now();
+    let d2 = start(dir.path(), &[]);
+    loop {
+        let ready = client.get(format!("{}/readyz", d2.base)).send().await;
+        if ready.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(15),
+            "not ready within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "the delay never fired");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Time for a second (wrong) firing to show.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let calls = seen.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "fired once, nothing early: {calls:?}");
+    assert_eq!(calls[0].path, "/fired");
+    assert!(
+        calls[0].at_ms >= posted_ms + 3000,
+        "fired {} ms after posting",
+        calls[0].at_ms - posted_ms
+    );
+    let (s, page) = call(
+        &client,
+        reqwest::Method::GET,
+        format!(
+            "{}/v1/workflows/{backlog_wf}/executions?per_page=1",
+            d2.base
+        ),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(
+        page["total"], 500,
+        "the backlog is all still listed: {page}"
+    );
 }

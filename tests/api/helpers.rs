@@ -233,3 +233,159 @@ pub fn reference_workflow() -> Value {
     )
     .unwrap()
 }
+
+/// One request a [`receiver`] got: its path and when it arrived (ms since the epoch).
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub at_ms: i64,
+}
+
+/// A real HTTP/1.1 server on a random loopback port that records every request and answers
+/// with what `answer(path, calls_so_far_to_that_path)` returns (a full status line and
+/// headers, e.g. "503 Service Unavailable\r\nretry-after: 2"). It runs on a thread of its
+/// own, so an `answer` that sleeps slows this peer only, like a slow remote server.
+pub async fn receiver(
+    answer: fn(&str, usize) -> String,
+) -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Received>>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Received>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(serve(listener, answer, log));
+    });
+    (port, seen)
+}
+
+async fn serve(
+    listener: std::net::TcpListener,
+    answer: fn(&str, usize) -> String,
+    log: std::sync::Arc<std::sync::Mutex<Vec<Received>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Headers, then as much body as content-length says.
+                let head_end = loop {
+                    let Ok(n) = socket.read(&mut chunk).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break i + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .unwrap_or(0);
+                while buf.len() < head_end + length {
+                    match socket.read(&mut chunk).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let path = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_string();
+                let calls = {
+                    let mut seen = log.lock().unwrap();
+                    let calls = seen.iter().filter(|r| r.path == path).count();
+                    seen.push(Received {
+                        path: path.clone(),
+                        at_ms: botcadence::timefmt::now_ms(),
+                    });
+                    calls
+                };
+                let status = answer(&path, calls);
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            });
+        }
+    }
+}
+
+impl TestApp {
+    /// Creates an active workflow and its hook with `key` (another account's); returns the hook.
+    pub async fn workflow_with_hook_as(&self, key: &str, actions: Value) -> Value {
+        let wf = self
+            .request(
+                Method::POST,
+                "/v1/workflows",
+                Some(key),
+                Some(json!({
+                "name": "wf", "status": "active",
+                "trigger": {"type": "webhook", "event": "user.created"}, "actions": actions})),
+            )
+            .await;
+        assert_eq!(wf.status, 201, "{}", wf.text);
+        let hook = self
+            .request(
+                Method::POST,
+                "/v1/webhooks",
+                Some(key),
+                Some(json!({
+                "workflow_id": wf.body["id"], "event": "user.created"})),
+            )
+            .await;
+        assert_eq!(hook.status, 201, "{}", hook.text);
+        hook.body
+    }
+
+    /// Polls an execution with `key` until it is finished, up to 20 s.
+    pub async fn wait_finished_as(&self, key: &str, execution_id: &str) -> Value {
+        for _ in 0..400 {
+            let r = self
+                .request(
+                    Method::GET,
+                    &format!("/v1/executions/{execution_id}"),
+                    Some(key),
+                    None,
+                )
+                .await;
+            if r.status == 200 && matches!(r.body["status"].as_str(), Some("success" | "failed")) {
+                return r.body;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("execution {execution_id} did not finish");
+    }
+
+    /// The value of one un-labelled (or fully labelled) series in `/metrics`.
+    pub async fn metric(&self, series: &str) -> f64 {
+        let m = self.request(Method::GET, "/metrics", None, None).await;
+        m.text
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(series)?
+                    .strip_prefix(' ')?
+                    .trim()
+                    .parse()
+                    .ok()
+            })
+            .unwrap_or_else(|| panic!("{series} not in /metrics:\n{}", m.text))
+    }
+}

@@ -347,3 +347,53 @@ async fn metrics_describe_requests_events_executions_store_and_process() {
     );
     assert!(!m.text.contains("quantile="), "histograms, not summaries");
 }
+
+/// A peer that accepts connections and never answers: calls to it stay in flight until they
+/// time out, so the executions making them stay unfinished.
+async fn silent_peer() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_at_its_pending_bound_gets_429_while_another_account_is_admitted() {
+    let app = spawn_app_with(&[("BOTCADENCE_ENGINE__MAX_PENDING_PER_ACCOUNT", "3")]).await;
+    let (port, _peer) = silent_peer().await;
+    let (_, hook) = app
+        .workflow_with_hook(json!([{"type": "http_request", "config": {
+            "url": format!("http://127.0.0.1:{port}/slow"), "method": "POST", "timeout_ms": 60000}}]))
+        .await;
+    for _ in 0..3 {
+        let r = app.send_event(&hook, json!({})).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    let refused = app.send_event(&hook, json!({})).await;
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert_eq!(refused.body["error"]["code"], "rate_limited");
+    assert_eq!(refused.headers["retry-after"], "1");
+
+    // Another account's events are admitted and run to the end meanwhile.
+    let (_, key) = app.other_account("free").await;
+    let other_hook = app
+        .workflow_with_hook_as(
+            &key,
+            json!([{"type": "send_email", "config": {
+            "to": "a@example.com", "subject": "s", "body": "b"}}]),
+        )
+        .await;
+    let accepted = app.send_event(&other_hook, json!({})).await;
+    assert_eq!(accepted.status, 202, "{}", accepted.text);
+    let id = accepted.body["execution_id"].as_str().unwrap();
+    assert_eq!(app.wait_finished_as(&key, id).await["status"], "success");
+    let refusals = app
+        .metric("botcadence_engine_admission_refusals_total{scope=\"account\"}")
+        .await;
+    assert_eq!(refusals, 1.0);
+}

@@ -5,6 +5,7 @@ mod actions;
 mod admin;
 mod auth;
 mod binary;
+mod due_work;
 mod errors;
 mod executions;
 mod helpers;
