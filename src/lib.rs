@@ -1,7 +1,9 @@
 //! Botcadence: a self-hosted workflow-automation daemon.
 //!
-//! Webhook events are stored durably (`store`), then routed by the dispatcher to one actor per
-//! workflow (`actors`), which runs the workflow's actions (`engine`) and records every step.
+//! Webhook events are accepted by the intake and stored durably (`store`), then routed by the
+//! dispatcher to one actor per workflow (`actors`), which runs the workflow's steps (`steps`)
+//! on the runner threads and records every one. What waits (delays, retry waits, backlog)
+//! waits in the store's due index, from which the refill brings it back.
 //! The REST API (`api`) serves workflows, webhooks and execution history; `startup` wires the
 //! parts together and `config` describes every setting. See ARCHITECTURE.md for the map.
 
@@ -10,9 +12,10 @@ pub mod api;
 pub mod catalog;
 pub mod cli;
 pub mod config;
-pub mod engine;
+pub mod credentials;
 pub mod ids;
-pub mod keys;
+pub mod steps;
+
 pub mod metrics;
 pub mod model;
 pub mod ratelimit;

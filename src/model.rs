@@ -104,7 +104,7 @@ pub struct Trigger {
     pub event: Option<String>,
 }
 
-/// One action as the user wrote it; `engine::spec` parses and validates `config`.
+/// One action as the user wrote it; `steps::spec` parses and validates `config`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Action {
     #[serde(rename = "type")]

@@ -16,13 +16,13 @@ use crate::actors::admission::Admission;
 use crate::api::{self, AppState};
 use crate::catalog::Catalog;
 use crate::config::Settings;
-use crate::engine::ActionDeps;
-use crate::engine::email::Mailer;
-use crate::engine::http::HttpCaller;
-use crate::engine::template::Renderer;
-use crate::keys::{display_prefix, generate_api_key, generate_signing_secret, hash_api_key};
+use crate::credentials::{display_prefix, generate_api_key, generate_signing_secret, hash_api_key};
 use crate::model::{Account, ApiKey, Plan};
 use crate::ratelimit::RateLimiter;
+use crate::steps::ActionDeps;
+use crate::steps::email::Mailer;
+use crate::steps::http::HttpCaller;
+use crate::steps::template::Renderer;
 use crate::store::{Store, StoreError};
 use crate::timefmt::now_ms;
 

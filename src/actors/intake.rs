@@ -7,8 +7,8 @@ use serde_json::Value;
 
 use super::admission::Refusal;
 use super::{Engine, Job};
-use crate::engine::runner::pending_steps;
 use crate::model::{Execution, ExecutionStatus, ExecutionTrigger, Workflow};
+use crate::steps::runner::pending_steps;
 use crate::store::{DedupeEntry, Store, StoreError, WriteOutcome};
 
 /// A new execution to accept.

@@ -1,7 +1,7 @@
 //! Thin actors around the engine: the dispatcher routes each stored execution to its
 //! workflow's actor; each workflow actor runs executions concurrently up to a limit and
 //! supervises them. Actors are tokio tasks with mailboxes (channels); they own routing,
-//! concurrency and supervision, never business rules (those live in `engine`).
+//! concurrency and supervision, never business rules (those live in `steps`).
 //!
 //! Work is data: what waits (a new event not yet run, a `delay`, a long retry wait, anything
 //! after a restart) waits in the store's due index, not here. Ingest hands its fresh
@@ -32,11 +32,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::catalog::Catalog;
-use crate::engine::ActionDeps;
-use crate::engine::definitions::Definitions;
-use crate::engine::runner;
-use crate::engine::runner::{Checkpoint, InlineRun};
 use crate::model::{Execution, Persisted, Workflow};
+use crate::steps::ActionDeps;
+use crate::steps::definitions::Definitions;
+use crate::steps::runner;
+use crate::steps::runner::{Checkpoint, InlineRun};
 use crate::store::{Store, StoreError};
 use admission::{Admission, Refusal, Slot};
 use claims::{Claim, Claims};

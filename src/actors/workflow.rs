@@ -11,9 +11,9 @@ use futures_util::FutureExt;
 use tokio::sync::{Semaphore, mpsc};
 
 use super::{Engine, Job, StoreCheckpoint};
-use crate::engine::definitions::Definition;
-use crate::engine::runner::{self, Checkpoint, RunResult};
 use crate::model::{ExecutionStatus, Persisted};
+use crate::steps::definitions::Definition;
+use crate::steps::runner::{self, Checkpoint, RunResult};
 
 pub(super) enum WorkflowMsg {
     Run(Box<Job>),

@@ -5,9 +5,9 @@ use actix_web::{HttpResponse, web};
 use serde_json::{Map, Value, json};
 
 use super::AppState;
+use super::api_keys::{issue_key, key_name, revoke};
 use super::auth::Admin;
 use super::error::ApiError;
-use super::keys::{issue_key, key_name, revoke};
 use super::views;
 use crate::model::{Account, Limits, Plan};
 use crate::ratelimit::effective_limits;
@@ -113,7 +113,7 @@ pub async fn create_account(
         name,
         plan,
         limits,
-        signing_secret: crate::keys::generate_signing_secret(),
+        signing_secret: crate::credentials::generate_signing_secret(),
         created_at: now,
         updated_at: now,
     };

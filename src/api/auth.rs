@@ -13,7 +13,7 @@ use subtle::ConstantTimeEq;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::keys::{hash_api_key, looks_like_api_key};
+use crate::credentials::{hash_api_key, looks_like_api_key};
 use crate::model::Account;
 use crate::ratelimit::effective_limits;
 use crate::timefmt::now_ms;

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::actors::admission::Refusal;
 use crate::actors::intake::IntakeError;
-use crate::engine::spec::FieldError;
+use crate::steps::spec::FieldError;
 use crate::store::StoreError;
 
 /// Seconds a client should wait when the daemon is busy.

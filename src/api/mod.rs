@@ -6,12 +6,12 @@
 //! holds a catalog or rate-limit map guard across an `.await`.
 
 pub mod admin;
+pub mod api_keys;
 pub mod auth;
 pub mod error;
 pub mod executions;
 pub mod health;
 pub mod ingest;
-pub mod keys;
 pub mod middleware;
 pub mod pagination;
 pub mod views;
@@ -28,8 +28,8 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use crate::actors::Engine;
 use crate::catalog::Catalog;
 use crate::config::{Secret, Settings};
-use crate::engine::ActionDeps;
 use crate::ratelimit::RateLimiter;
+use crate::steps::ActionDeps;
 use crate::store::Store;
 
 /// Everything handlers share.
@@ -99,14 +99,14 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
                 )
                 .service(
                     resource("/api-keys")
-                        .route(web::get().to(keys::list))
-                        .route(web::post().to(keys::create)),
+                        .route(web::get().to(api_keys::list))
+                        .route(web::post().to(api_keys::create)),
                 )
-                .service(resource("/api-keys/{id}").route(web::delete().to(keys::delete)))
-                .service(resource("/signing-secret").route(web::get().to(keys::signing_secret)))
+                .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::delete)))
+                .service(resource("/signing-secret").route(web::get().to(api_keys::signing_secret)))
                 .service(
                     resource("/signing-secret/rotate")
-                        .route(web::post().to(keys::rotate_signing_secret)),
+                        .route(web::post().to(api_keys::rotate_signing_secret)),
                 )
                 .default_service(web::to(error::not_found_route)),
         )

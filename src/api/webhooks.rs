@@ -71,7 +71,7 @@ pub async fn create(
         account_id: auth.account.id.clone(),
         workflow_id: workflow.id.clone(),
         event,
-        secret: crate::keys::generate_signing_secret(),
+        secret: crate::credentials::generate_signing_secret(),
         verify,
         created_at: now_ms(),
     };

@@ -10,8 +10,8 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::pagination::Page;
 use super::views;
-use crate::engine::spec::{validate_actions, validate_trigger};
 use crate::model::{Workflow, WorkflowStatus};
+use crate::steps::spec::{validate_actions, validate_trigger};
 use crate::timefmt::now_ms;
 
 const MAX_NAME_LEN: usize = 200;

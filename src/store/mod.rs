@@ -6,7 +6,7 @@
 //! from `spawn_blocking` (see [`Store::read`]), never on an async thread.
 
 pub mod codec;
-pub mod keys;
+pub mod layout;
 mod writer;
 
 use std::path::Path;
@@ -19,7 +19,7 @@ use crate::config::Durability;
 use crate::model::{
     Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Persisted, Workflow,
 };
-use keys::Family;
+use layout::Family;
 use writer::Writer;
 pub use writer::{DedupeCheck, Op, WriteOutcome};
 
@@ -371,7 +371,7 @@ impl Store {
         index_ops(&mut ops, execution, None);
         due_ops(&mut ops, execution, None);
         let dedupe = dedupe.map(|(hook, key, entry, not_before_ms)| DedupeCheck {
-            key: keys::dedupe(hook, key),
+            key: layout::dedupe(hook, key),
             entry,
             not_before_ms,
         });
@@ -408,10 +408,10 @@ impl Store {
         now_ms: i64,
         max_entries: usize,
     ) -> Result<Vec<String>, StoreError> {
-        let prefix = keys::due_prefix(account_id);
+        let prefix = layout::due_prefix(account_id);
         let mut ro = ReadOptions::default();
         ro.set_iterate_lower_bound(prefix.clone());
-        ro.set_iterate_upper_bound(keys::due(account_id, now_ms.saturating_add(1), ""));
+        ro.set_iterate_upper_bound(layout::due(account_id, now_ms.saturating_add(1), ""));
         let mut out = Vec::new();
         for item in self
             .db
@@ -419,7 +419,7 @@ impl Store {
             .take(max_entries)
         {
             let (k, _) = item.map_err(|e| StoreError::Db(e.to_string()))?;
-            if let Some((_, id)) = keys::parse_due(prefix.len(), &k) {
+            if let Some((_, id)) = layout::parse_due(prefix.len(), &k) {
                 out.push(id.to_string());
             }
         }
@@ -428,15 +428,15 @@ impl Store {
 
     /// When `account_id`'s earliest due execution is due, if it has any (blocking).
     pub fn earliest_due(&self, account_id: &str) -> Result<Option<i64>, StoreError> {
-        let prefix = keys::due_prefix(account_id);
+        let prefix = layout::due_prefix(account_id);
         let mut ro = ReadOptions::default();
         ro.set_iterate_lower_bound(prefix.clone());
-        ro.set_iterate_upper_bound(keys::due_prefix_end(account_id));
+        ro.set_iterate_upper_bound(layout::due_prefix_end(account_id));
         let mut raw = self.db.raw_iterator_cf_opt(self.cf(Family::Due), ro);
         raw.seek_to_first();
         let first = raw
             .key()
-            .and_then(|k| keys::parse_due(prefix.len(), k))
+            .and_then(|k| layout::parse_due(prefix.len(), k))
             .map(|(at, _)| at);
         raw.status().map_err(|e| StoreError::Db(e.to_string()))?;
         Ok(first)
@@ -445,7 +445,7 @@ impl Store {
     /// Executions accepted and not finished, waiting or running (blocking).
     pub fn due_backlog(&self) -> Result<i64, StoreError> {
         self.db
-            .get_cf(self.cf(Family::Counters), keys::DUE_COUNTER)
+            .get_cf(self.cf(Family::Counters), layout::DUE_COUNTER)
             .map(|v| v.map_or(0, |b| decode_i64(&b)))
             .map_err(|e| StoreError::Db(e.to_string()))
     }
@@ -501,17 +501,20 @@ impl Store {
         let (family, prefix) = match q.status {
             None => (
                 Family::ExecByWorkflow,
-                keys::exec_list_prefix(workflow_id, None),
+                layout::exec_list_prefix(workflow_id, None),
             ),
             Some(s) => (
                 Family::ExecByStatus,
-                keys::exec_list_prefix(workflow_id, Some(s)),
+                layout::exec_list_prefix(workflow_id, Some(s)),
             ),
         };
         let mut lower = prefix.clone();
         lower.extend_from_slice(
             q.from_ms
-                .map_or_else(|| "exec_".to_string(), |ms| keys::exec_id_floor(ms * 1000))
+                .map_or_else(
+                    || "exec_".to_string(),
+                    |ms| layout::exec_id_floor(ms * 1000),
+                )
                 .as_bytes(),
         );
         let mut upper = prefix.clone();
@@ -519,7 +522,7 @@ impl Store {
             q.to_ms
                 .map_or_else(
                     || "exec_~".to_string(),
-                    |ms| keys::exec_id_ceiling(ms * 1000 + 999),
+                    |ms| layout::exec_id_ceiling(ms * 1000 + 999),
                 )
                 .as_bytes(),
         );
@@ -547,8 +550,8 @@ impl Store {
             let mut wanted = Vec::with_capacity(q.limit);
             for item in iter.skip(q.offset).take(q.limit) {
                 let (k, _) = item.map_err(|e| StoreError::Db(e.to_string()))?;
-                let id = k.rsplit(|b| *b == keys::SEP).next().unwrap_or_default();
-                wanted.push(keys::exec_by_workflow(
+                let id = k.rsplit(|b| *b == layout::SEP).next().unwrap_or_default();
+                wanted.push(layout::exec_by_workflow(
                     workflow_id,
                     std::str::from_utf8(id).unwrap_or_default(),
                 ));
@@ -586,7 +589,7 @@ impl Store {
         self.db
             .get_cf(
                 self.cf(Family::Counters),
-                keys::counter(workflow_id, status),
+                layout::counter(workflow_id, status),
             )
             .map(|v| v.map_or(0, |b| decode_i64(&b)))
             .map_err(|e| StoreError::Db(e.to_string()))
@@ -597,7 +600,7 @@ impl Store {
     /// of executions deleted.
     pub fn purge(&self, cutoff_ms: i64, dedupe_cutoff_ms: i64) -> Result<usize, StoreError> {
         const CHUNK: usize = 1000;
-        let upper = keys::exec_id_floor(cutoff_ms * 1000);
+        let upper = layout::exec_id_floor(cutoff_ms * 1000);
         let mut deleted = 0;
         let mut ops = Vec::new();
         let mut ro = ReadOptions::default();
@@ -617,20 +620,20 @@ impl Store {
             ops.push(Op::Delete(Family::Executions, k.to_vec()));
             ops.push(Op::Delete(
                 Family::ExecByWorkflow,
-                keys::exec_by_workflow(&exec.workflow_id, &exec.id),
+                layout::exec_by_workflow(&exec.workflow_id, &exec.id),
             ));
             ops.push(Op::Delete(
                 Family::ExecByStatus,
-                keys::exec_by_status(&exec.workflow_id, exec.status, &exec.id),
+                layout::exec_by_status(&exec.workflow_id, exec.status, &exec.id),
             ));
             ops.push(Op::Add(
                 Family::Counters,
-                keys::counter(&exec.workflow_id, None),
+                layout::counter(&exec.workflow_id, None),
                 -1,
             ));
             ops.push(Op::Add(
                 Family::Counters,
-                keys::counter(&exec.workflow_id, Some(exec.status)),
+                layout::counter(&exec.workflow_id, Some(exec.status)),
                 -1,
             ));
             deleted += 1;
@@ -792,13 +795,13 @@ fn due_ops(ops: &mut Vec<Op>, execution: &Execution, previous: Option<Option<i64
     if let Some(at) = before {
         ops.push(Op::Delete(
             Family::Due,
-            keys::due(&execution.account_id, at, &execution.id),
+            layout::due(&execution.account_id, at, &execution.id),
         ));
     }
     if let Some(at) = now {
         ops.push(Op::Put(
             Family::Due,
-            keys::due(&execution.account_id, at, &execution.id),
+            layout::due(&execution.account_id, at, &execution.id),
             Vec::new(),
         ));
     }
@@ -806,7 +809,7 @@ fn due_ops(ops: &mut Vec<Op>, execution: &Execution, previous: Option<Option<i64
     if change != 0 {
         ops.push(Op::Add(
             Family::Counters,
-            keys::DUE_COUNTER.to_vec(),
+            layout::DUE_COUNTER.to_vec(),
             change,
         ));
     }
@@ -818,34 +821,38 @@ fn index_ops(ops: &mut Vec<Op>, execution: &Execution, previous: Option<Executio
     let wf = &execution.workflow_id;
     ops.push(Op::Put(
         Family::ExecByWorkflow,
-        keys::exec_by_workflow(wf, &execution.id),
+        layout::exec_by_workflow(wf, &execution.id),
         summary,
     ));
     if previous != Some(execution.status) {
         ops.push(Op::Put(
             Family::ExecByStatus,
-            keys::exec_by_status(wf, execution.status, &execution.id),
+            layout::exec_by_status(wf, execution.status, &execution.id),
             Vec::new(),
         ));
     }
     match previous {
         None => {
-            ops.push(Op::Add(Family::Counters, keys::counter(wf, None), 1));
+            ops.push(Op::Add(Family::Counters, layout::counter(wf, None), 1));
             ops.push(Op::Add(
                 Family::Counters,
-                keys::counter(wf, Some(execution.status)),
+                layout::counter(wf, Some(execution.status)),
                 1,
             ));
         }
         Some(prev) if prev != execution.status => {
             ops.push(Op::Delete(
                 Family::ExecByStatus,
-                keys::exec_by_status(wf, prev, &execution.id),
+                layout::exec_by_status(wf, prev, &execution.id),
             ));
-            ops.push(Op::Add(Family::Counters, keys::counter(wf, Some(prev)), -1));
             ops.push(Op::Add(
                 Family::Counters,
-                keys::counter(wf, Some(execution.status)),
+                layout::counter(wf, Some(prev)),
+                -1,
+            ));
+            ops.push(Op::Add(
+                Family::Counters,
+                layout::counter(wf, Some(execution.status)),
                 1,
             ));
         }

@@ -14,7 +14,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use rocksdb::{DB, WriteBatch, WriteOptions};
 use tokio::sync::oneshot;
 
-use super::keys::Family;
+use super::layout::Family;
 use super::{DedupeEntry, StoreError, codec};
 
 /// One change to one column family.

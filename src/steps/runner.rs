@@ -353,11 +353,11 @@ fn complete(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::email::Mailer;
-    use crate::engine::http::HttpCaller;
-    use crate::engine::spec::parse_step;
-    use crate::engine::template::Renderer;
     use crate::model::{Action, ExecutionTrigger};
+    use crate::steps::email::Mailer;
+    use crate::steps::http::HttpCaller;
+    use crate::steps::spec::parse_step;
+    use crate::steps::template::Renderer;
     use serde_json::{Value, json};
     use std::sync::Mutex;
     use std::time::Duration;

@@ -8,7 +8,7 @@ use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
 use super::views;
-use crate::keys::{display_prefix, generate_api_key, generate_signing_secret, hash_api_key};
+use crate::credentials::{display_prefix, generate_api_key, generate_signing_secret, hash_api_key};
 use crate::model::ApiKey;
 use crate::timefmt::now_ms;
 
