@@ -76,6 +76,7 @@ pub struct EngineSettings {
     pub max_pending_per_account: usize,
     pub workers: usize,
     pub workflow_concurrency: usize,
+    pub actor_idle_secs: u64,
     pub shutdown_timeout_secs: u64,
     pub template_fuel: u64,
     pub template_max_bytes: usize,
@@ -345,6 +346,9 @@ impl Settings {
         }
         if self.engine.max_pending_per_account == 0 {
             problems.push("engine.max_pending_per_account: must be greater than 0".into());
+        }
+        if self.engine.actor_idle_secs == 0 {
+            problems.push("engine.actor_idle_secs: must be greater than 0".into());
         }
         if self.engine.workflow_concurrency == 0 {
             problems.push("engine.workflow_concurrency: must be greater than 0".into());

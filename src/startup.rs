@@ -11,8 +11,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use tokio_util::sync::CancellationToken;
 
-use crate::actors::Engine;
 use crate::actors::admission::Admission;
+use crate::actors::{Engine, EngineLimits};
 use crate::api::{self, AppState};
 use crate::catalog::Catalog;
 use crate::config::Settings;
@@ -110,8 +110,11 @@ impl Application {
             catalog.clone(),
             deps.clone(),
             admission,
-            settings.engine.workflow_concurrency,
-            settings.engine.workers,
+            EngineLimits {
+                concurrency: settings.engine.workflow_concurrency,
+                workers: settings.engine.workers,
+                actor_idle: Duration::from_secs(settings.engine.actor_idle_secs),
+            },
             shutdown.clone(),
         )
         .map_err(|e| StartError::Other(format!("starting the runner threads: {e}")))?;

@@ -1,27 +1,34 @@
 //! The dispatcher: one task, one mailbox. Routes executions to workflow actors, starting an
-//! actor on first use and restarting one whose task ended (a panic in its loop).
+//! actor on first use, again after it stopped for being idle, and restarting one whose task
+//! ended (a panic in its loop).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
 
-use super::workflow::{self, WorkflowMsg};
+use super::workflow::{self, ActorHandle, WorkflowMsg};
 use super::{DispatcherMsg, Engine, Job};
 
 pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<DispatcherMsg>, engine: Engine) {
-    let mut actors: HashMap<String, mpsc::UnboundedSender<WorkflowMsg>> = HashMap::new();
+    let mut actors: HashMap<String, ActorHandle> = HashMap::new();
     while let Some(msg) = rx.recv().await {
         match msg {
             DispatcherMsg::Run(job) => route(&mut actors, &engine, job),
             DispatcherMsg::WorkflowChanged(id) => {
-                if let Some(tx) = actors.get(&id) {
-                    let _ = tx.send(WorkflowMsg::Reload);
+                if let Some(actor) = actors.get(&id) {
+                    let _ = actor.tx.send(WorkflowMsg::Reload);
                 }
             }
             DispatcherMsg::WorkflowDeleted(id) => {
-                if let Some(tx) = actors.remove(&id) {
-                    let _ = tx.send(WorkflowMsg::Reload);
+                if let Some(actor) = actors.remove(&id) {
+                    let _ = actor.tx.send(WorkflowMsg::Reload);
+                }
+            }
+            DispatcherMsg::ActorStopped(id) => {
+                // Only if the entry is still that actor, not one started since.
+                if actors.get(&id).is_some_and(|a| a.tx.is_closed()) {
+                    actors.remove(&id);
                 }
             }
             DispatcherMsg::Ping(reply) => {
@@ -32,23 +39,21 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<DispatcherMsg>, engine: 
     }
 }
 
-fn route(
-    actors: &mut HashMap<String, mpsc::UnboundedSender<WorkflowMsg>>,
-    engine: &Engine,
-    job: Box<Job>,
-) {
+fn route(actors: &mut HashMap<String, ActorHandle>, engine: &Engine, job: Box<Job>) {
     let workflow_id = job.execution.workflow_id.clone();
     let mut msg = WorkflowMsg::Run(job);
     // Two tries: the second after replacing an actor found dead.
     for _ in 0..2 {
-        let tx = actors
+        let actor = actors
             .entry(workflow_id.clone())
             .or_insert_with(|| workflow::spawn(workflow_id.clone(), engine.clone()));
-        match tx.send(msg) {
+        match actor.tx.send(msg) {
             Ok(()) => return,
             Err(mpsc::error::SendError(returned)) => {
-                tracing::error!(workflow_id = %workflow_id, "workflow actor had stopped; restarting it");
-                metrics::counter!("botcadence_engine_actor_restarts_total").increment(1);
+                if !actor.stopped_idle.load(Ordering::Acquire) {
+                    tracing::error!(workflow_id = %workflow_id, "workflow actor had stopped; restarting it");
+                    metrics::counter!("botcadence_engine_actor_restarts_total").increment(1);
+                }
                 actors.remove(&workflow_id);
                 msg = returned;
             }

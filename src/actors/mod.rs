@@ -53,6 +53,8 @@ enum DispatcherMsg {
     Run(Box<Job>),
     WorkflowChanged(String),
     WorkflowDeleted(String),
+    /// A workflow actor stopped for being idle.
+    ActorStopped(String),
     Ping(oneshot::Sender<()>),
 }
 
@@ -69,6 +71,8 @@ pub(crate) struct Shared {
     /// Wakes the refill early: something is due before its next pass.
     due_soon: Notify,
     concurrency: usize,
+    /// How long a workflow actor with nothing to do lives on.
+    actor_idle: Duration,
     running: AtomicUsize,
     /// The daemon's one shutdown signal: the refill stops, queued runs stay stored.
     shutdown: CancellationToken,
@@ -79,6 +83,16 @@ pub(crate) struct Shared {
     /// Where the dispatcher, the refill and the workflow actors run.
     runtime: Handle,
     actors: AtomicUsize,
+}
+
+/// How much the engine runs at once, and how long idle actors live.
+pub struct EngineLimits {
+    /// Executions of one workflow running at once (`[engine] workflow_concurrency`).
+    pub concurrency: usize,
+    /// Runner threads; 0 = one per core (`[engine] workers`).
+    pub workers: usize,
+    /// `[engine] actor_idle_secs`.
+    pub actor_idle: Duration,
 }
 
 /// Handle to the engine: cheap to clone.
@@ -97,10 +111,14 @@ impl Engine {
         catalog: Arc<Catalog>,
         deps: Arc<ActionDeps>,
         admission: Arc<Admission>,
-        concurrency: usize,
-        workers: usize,
+        limits: EngineLimits,
         shutdown: CancellationToken,
     ) -> std::io::Result<Engine> {
+        let EngineLimits {
+            concurrency,
+            workers,
+            actor_idle,
+        } = limits;
         let runtime = Handle::current();
         let runners = Runners::start(workers)?;
         let shared = Arc::new(Shared {
@@ -113,6 +131,7 @@ impl Engine {
             lane: lane_size(concurrency),
             due_soon: Notify::new(),
             concurrency,
+            actor_idle,
             running: AtomicUsize::new(0),
             shutdown,
             tasks: TaskTracker::new(),
@@ -165,6 +184,10 @@ impl Engine {
     pub fn workflow_deleted(&self, id: &str) {
         self.shared.definitions.forget(id);
         let _ = self.tx.send(DispatcherMsg::WorkflowDeleted(id.to_string()));
+    }
+
+    fn actor_stopped(&self, workflow_id: String) {
+        let _ = self.tx.send(DispatcherMsg::ActorStopped(workflow_id));
     }
 
     /// A round trip through the dispatcher's mailbox: proves it is alive.

@@ -4,7 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures_util::FutureExt;
@@ -33,36 +33,79 @@ fn load(workflow_id: &str, engine: &Engine) -> Arc<Definition> {
     }
 }
 
-pub(super) fn spawn(workflow_id: String, engine: Engine) -> mpsc::UnboundedSender<WorkflowMsg> {
+/// The dispatcher's handle to one workflow actor.
+pub(super) struct ActorHandle {
+    pub tx: mpsc::UnboundedSender<WorkflowMsg>,
+    /// Set by the actor before it stops for being idle: a send that fails then is no crash.
+    pub stopped_idle: Arc<AtomicBool>,
+}
+
+pub(super) fn spawn(workflow_id: String, engine: Engine) -> ActorHandle {
     let (tx, rx) = mpsc::unbounded_channel();
+    let stopped_idle = Arc::new(AtomicBool::new(false));
     engine
         .shared
         .runtime
-        .spawn(run(workflow_id, rx, engine.clone()));
-    tx
+        .spawn(run(workflow_id, rx, engine.clone(), stopped_idle.clone()));
+    ActorHandle { tx, stopped_idle }
 }
 
-async fn run(workflow_id: String, mut rx: mpsc::UnboundedReceiver<WorkflowMsg>, engine: Engine) {
-    let permits = Arc::new(Semaphore::new(engine.shared.concurrency));
+async fn run(
+    workflow_id: String,
+    mut rx: mpsc::UnboundedReceiver<WorkflowMsg>,
+    engine: Engine,
+    stopped_idle: Arc<AtomicBool>,
+) {
+    let concurrency = engine.shared.concurrency;
+    let permits = Arc::new(Semaphore::new(concurrency));
     let mut definition = load(&workflow_id, &engine);
-    while let Some(msg) = rx.recv().await {
-        match msg {
-            WorkflowMsg::Run(job) => {
-                let permits = permits.clone();
-                let definition = definition.clone();
-                let engine2 = engine.clone();
-                engine.shared.tasks.spawn_on(
-                    async move {
-                        let Ok(_permit) = permits.acquire_owned().await else {
-                            return;
-                        };
-                        execute(*job, definition, engine2).await;
-                    },
-                    engine.shared.runners.handle(),
-                );
+    loop {
+        let msg = tokio::select! {
+            msg = rx.recv() => msg,
+            // Nothing running and nothing received for a while: stop, so live actors are
+            // bounded by the workflows in use, not by every workflow that ever ran.
+            () = tokio::time::sleep(engine.shared.actor_idle) => {
+                if permits.available_permits() < concurrency {
+                    continue; // executions still running
+                }
+                // Stop taking messages, run what was already sent, and tell the dispatcher.
+                stopped_idle.store(true, Ordering::Release);
+                rx.close();
+                while let Some(msg) = rx.recv().await {
+                    handle(msg, &workflow_id, &mut definition, &permits, &engine);
+                }
+                engine.actor_stopped(workflow_id);
+                return;
             }
-            WorkflowMsg::Reload => definition = load(&workflow_id, &engine),
+        };
+        let Some(msg) = msg else { return };
+        handle(msg, &workflow_id, &mut definition, &permits, &engine);
+    }
+}
+
+fn handle(
+    msg: WorkflowMsg,
+    workflow_id: &str,
+    definition: &mut Arc<Definition>,
+    permits: &Arc<Semaphore>,
+    engine: &Engine,
+) {
+    match msg {
+        WorkflowMsg::Run(job) => {
+            let permits = permits.clone();
+            let definition = definition.clone();
+            let engine2 = engine.clone();
+            engine.shared.tasks.spawn_on(
+                async move {
+                    let Ok(_permit) = permits.acquire_owned().await else {
+                        return;
+                    };
+                    execute(*job, definition, engine2).await;
+                },
+                engine.shared.runners.handle(),
+            );
         }
+        WorkflowMsg::Reload => *definition = load(workflow_id, engine),
     }
 }
 

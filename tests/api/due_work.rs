@@ -178,3 +178,86 @@ async fn one_accounts_backlog_does_not_hold_up_another_accounts_event() {
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_workflow_actor_stops_and_the_next_event_starts_it_again() {
+    let app = spawn_app_with(&[("BOTCADENCE_ENGINE__ACTOR_IDLE_SECS", "1")]).await;
+    let (_, hook) = app
+        .workflow_with_hook(json!([{"type": "send_email", "config": {
+            "to": "a@example.com", "subject": "s", "body": "b"}}]))
+        .await;
+    let first = app.send_event(&hook, json!({})).await;
+    app.wait_finished(first.body["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(app.metric("botcadence_engine_workflow_actors").await, 1.0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.metric("botcadence_engine_workflow_actors").await != 0.0 {
+        assert!(Instant::now() < deadline, "the idle actor never stopped");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let second = app.send_event(&hook, json!({})).await;
+    let done = app
+        .wait_finished(second.body["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(done["status"], "success");
+    assert_eq!(app.metric("botcadence_engine_workflow_actors").await, 1.0);
+    assert_eq!(
+        app.metric("botcadence_engine_actor_restarts_total").await,
+        0.0,
+        "an idle stop is not a crash"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renders_that_take_seconds_hold_no_http_worker() {
+    let app = spawn_app_with(&[("BOTCADENCE_PLANS__FREE__REQUESTS_PER_MINUTE", "100000")]).await;
+    // Few instructions, so well inside the fuel budget, each over a ~1 MB string.
+    let (_, hook) = app
+        .workflow_with_hook(json!([{"type": "transform", "config": {"set": {
+            "n": "{% for i in range(500) %}{% if (blob|upper)|length > 1 %}{% endif %}{% endfor %}"}}}]))
+        .await;
+    let (_, other_key) = app.other_account("free").await;
+    let blob = "é".repeat(480_000);
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let r = app.send_event(&hook, json!({"blob": blob})).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        assert_eq!(
+            r.body["status"], "queued",
+            "a large event never runs on the HTTP worker"
+        );
+        ids.push(r.body["execution_id"].as_str().unwrap().to_string());
+    }
+    let mut slowest = Duration::ZERO;
+    let until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < until {
+        let t = Instant::now();
+        let health = app
+            .request(reqwest::Method::GET, "/healthz", None, None)
+            .await;
+        let other = app
+            .request(
+                reqwest::Method::GET,
+                "/v1/workflows",
+                Some(&other_key),
+                None,
+            )
+            .await;
+        assert_eq!((health.status.as_u16(), other.status.as_u16()), (200, 200));
+        slowest = slowest.max(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for id in &ids {
+        let done = app.wait_finished(id).await;
+        assert_eq!(done["status"], "success", "{}", done["error"]);
+        assert!(
+            done["duration_ms"].as_i64().unwrap() >= 1000,
+            "the render was meant to take seconds: {} ms",
+            done["duration_ms"]
+        );
+    }
+    assert!(
+        slowest < Duration::from_millis(100),
+        "/healthz and another account's request took {slowest:?}"
+    );
+}
