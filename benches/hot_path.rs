@@ -18,7 +18,7 @@ use botcadence::steps::http::HttpCaller;
 use botcadence::steps::runner::{self, Checkpoint, InlineRun};
 use botcadence::steps::spec::{StepSpec, parse_step};
 use botcadence::steps::template::Renderer;
-use botcadence::store::{Store, codec};
+use botcadence::store::{RocksStore, codec};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::json;
 
@@ -142,7 +142,7 @@ fn durable_intake(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(3));
     for (mode, durability) in [("fsync", Durability::Fsync), ("wal", Durability::Wal)] {
         let dir = tempfile::tempdir().unwrap();
-        let (store, guard) = Store::open(dir.path(), durability, 1024, 65536).unwrap();
+        let (store, guard) = RocksStore::open(dir.path(), durability, 1024, 65536).unwrap();
         let n = 64u64;
         g.throughput(Throughput::Elements(n));
         g.bench_function(BenchmarkId::new("one at a time", mode), |b| {
@@ -183,13 +183,13 @@ fn durable_intake(c: &mut Criterion) {
 
 /// Closes a store before the process exits: RocksDB must not be torn down by C++ static
 /// destructors while its writer thread still holds it.
-fn close(store: Store, guard: botcadence::store::StoreGuard) {
+fn close(store: RocksStore, guard: botcadence::store::StoreGuard) {
     store.close().unwrap();
     drop(store);
     guard.join();
 }
 
-struct StoreCheckpoint(Store);
+struct StoreCheckpoint(RocksStore);
 
 impl Checkpoint for StoreCheckpoint {
     async fn save(&self, exec: &Execution, previous: Persisted) -> Result<(), String> {
@@ -207,7 +207,7 @@ fn event_to_finished_execution(c: &mut Criterion) {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (store, guard) = Store::open(dir.path(), Durability::Wal, 1024, 65536).unwrap();
+    let (store, guard) = RocksStore::open(dir.path(), Durability::Wal, 1024, 65536).unwrap();
     let renderer = Renderer::new(100_000, 1 << 20);
     let action: Action = serde_json::from_value(
         json!({"type": "transform", "config": {"set": {"greeting": "hello {{user.name}}"}}}),

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use botcadence::config::Durability;
 use botcadence::model::{Execution, ExecutionStatus, ExecutionTrigger, StepRecord, StepStatus};
-use botcadence::store::Store;
+use botcadence::store::RocksStore;
 use serde_json::json;
 
 fn arg(name: &str) -> Option<String> {
@@ -28,7 +28,7 @@ fn main() {
     let count: i64 = arg("--count").map_or(1_000_000, |c| c.parse().expect("--count N"));
     const PER_BATCH: i64 = 2_000;
 
-    let (store, guard) = Store::open(&data_dir, Durability::Wal, 1, 16)
+    let (store, guard) = RocksStore::open(&data_dir, Durability::Wal, 1, 16)
         .expect("open the store (is the daemon stopped?)");
     let started = Instant::now();
     let now_us = botcadence::timefmt::now_us();
@@ -77,7 +77,7 @@ fn main() {
                 resume_at: None,
                 replay_of: None,
             };
-            ops.extend(Store::finished_execution_ops(&exec));
+            ops.extend(RocksStore::finished_execution_ops(&exec));
         }
         store.writer_submit_blocking(ops).expect("write a batch");
         written = (written + PER_BATCH).min(count);

@@ -10,7 +10,7 @@ use metrics::{Unit, describe_counter, describe_gauge, describe_histogram, gauge}
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::api::AppState;
-use crate::store::{DueStats, StoreMemory};
+use crate::store::StoreStats;
 
 /// Histogram buckets, in seconds: from 50 µs (an in-memory step) to 30 s (a slow HTTP call).
 const LATENCY_BUCKETS: &[f64] = &[
@@ -209,12 +209,8 @@ fn zero_counters() {
 /// Gauges computed on demand, just before a scrape renders.
 /// `store_stats` (RocksDB's size in bytes, whether it stalls writes, its memory by kind) and
 /// `p` (from /proc) are read by the caller off the async threads.
-pub fn refresh_gauges(
-    state: &AppState,
-    store_stats: (u64, bool, StoreMemory),
-    due: DueStats,
-    p: ProcessStats,
-) {
+pub fn refresh_gauges(state: &AppState, stats: StoreStats, p: ProcessStats) {
+    let due = stats.due;
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -230,8 +226,8 @@ pub fn refresh_gauges(
         .map_or(0.0, |at| (now - at) as f64 / 1000.0);
     gauge!("botcadence_engine_oldest_due_age_seconds").set(oldest_due);
     gauge!("botcadence_engine_ready_queue_depth").set(state.engine.held() as f64);
-    let (size, stalled, memory) = store_stats;
-    gauge!("botcadence_store_size_bytes").set(size as f64);
+    let memory = stats.memory;
+    gauge!("botcadence_store_size_bytes").set(stats.size_bytes as f64);
     for (kind, bytes) in [
         ("memtables", memory.memtables),
         ("block_cache", memory.block_cache),
@@ -239,7 +235,7 @@ pub fn refresh_gauges(
     ] {
         gauge!("botcadence_store_memory_bytes", "kind" => kind).set(bytes as f64);
     }
-    gauge!("botcadence_store_write_stalled").set(if stalled { 1.0 } else { 0.0 });
+    gauge!("botcadence_store_write_stalled").set(if stats.write_stalled { 1.0 } else { 0.0 });
     metrics::counter!("botcadence_process_cpu_seconds_total").absolute(p.cpu_seconds as u64);
     gauge!("botcadence_process_resident_memory_bytes").set(p.rss_bytes as f64);
     gauge!("botcadence_process_open_fds").set(p.open_fds as f64);

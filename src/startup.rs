@@ -23,7 +23,7 @@ use crate::steps::ActionDeps;
 use crate::steps::email::Mailer;
 use crate::steps::http::HttpCaller;
 use crate::steps::template::Renderer;
-use crate::store::{Store, StoreError};
+use crate::store::{RocksStore, SharedStore, StoreError};
 use crate::timefmt::now_ms;
 
 /// Writes queued for the writer thread before `submit` answers Busy.
@@ -60,7 +60,7 @@ impl Application {
         let settings = Arc::new(settings);
         let storage = settings.storage.clone();
         let (store, _guard) = tokio::task::spawn_blocking(move || {
-            Store::open_with_wal_dir(
+            RocksStore::open_with_wal_dir(
                 &storage.data_dir,
                 storage.wal_dir(),
                 storage.durability(),
@@ -70,11 +70,10 @@ impl Application {
         })
         .await
         .map_err(|e| StartError::Other(format!("opening the store: {e}")))??;
+        let store: SharedStore = Arc::new(store);
 
         let first_start = initialise_if_new(&store).await?;
-        let catalog = Arc::new(Catalog::from_snapshot(
-            store.read(|s| s.load_catalog()).await?,
-        ));
+        let catalog = Arc::new(Catalog::from_snapshot(store.load_catalog().await?));
 
         let mailer = Mailer::from_settings(
             &settings.smtp,
@@ -118,7 +117,7 @@ impl Application {
             shutdown.clone(),
         )
         .map_err(|e| StartError::Other(format!("starting the runner threads: {e}")))?;
-        let unfinished = store.due_backlog()?;
+        let unfinished = store.due_backlog().await?;
         if unfinished > 0 {
             tracing::info!(
                 unfinished,
@@ -234,7 +233,7 @@ pub async fn shutdown(state: &AppState, server: &ServerHandle) {
         );
     }
     server.stop(true).await;
-    match state.store.read(|s| s.close()).await {
+    match state.store.close().await {
         Ok(()) => tracing::info!("write-ahead log flushed; stopped"),
         Err(e) => tracing::error!(error = %e, "flushing the write-ahead log failed"),
     }
@@ -242,8 +241,8 @@ pub async fn shutdown(state: &AppState, server: &ServerHandle) {
 
 /// Creates the `default` account and its first key on an empty data directory, and prints
 /// the key once on stdout.
-async fn initialise_if_new(store: &Store) -> Result<Option<FirstStart>, StartError> {
-    if store.read(|s| s.is_initialised()).await? {
+async fn initialise_if_new(store: &SharedStore) -> Result<Option<FirstStart>, StartError> {
+    if store.is_initialised().await? {
         return Ok(None);
     }
     let now = now_ms();
@@ -288,11 +287,7 @@ fn spawn_background(state: &web::Data<AppState>) {
             let now = now_ms();
             let cutoff = now - max_age.as_millis() as i64;
             let dedupe_cutoff = now - dedupe.as_millis() as i64;
-            match s
-                .store
-                .read(move |st| st.purge(cutoff, dedupe_cutoff))
-                .await
-            {
+            match s.store.purge(cutoff, dedupe_cutoff).await {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "retention: old executions deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "retention sweep failed"),

@@ -9,7 +9,7 @@ use sd_notify::NotifyState;
 use tokio_util::sync::CancellationToken;
 
 use crate::actors::Engine;
-use crate::store::Store;
+use crate::store::SharedStore;
 
 pub fn notify_ready() {
     if let Err(e) = sd_notify::notify(false, &[NotifyState::Ready]) {
@@ -37,7 +37,7 @@ pub fn watchdog_interval() -> Option<Duration> {
 /// through the writer, durable) and the dispatcher answers.
 pub async fn watchdog(
     interval: Duration,
-    store: Store,
+    store: SharedStore,
     engine: Engine,
     shutdown: CancellationToken,
 ) {

@@ -9,7 +9,7 @@ use super::admission::Refusal;
 use super::{Engine, Job};
 use crate::model::{Execution, ExecutionStatus, ExecutionTrigger, Workflow};
 use crate::steps::runner::pending_steps;
-use crate::store::{DedupeEntry, Store, StoreError, WriteOutcome};
+use crate::store::{Dedupe, DedupeEntry, Store, StoreError, WriteOutcome};
 
 /// A new execution to accept.
 pub struct NewExecution<'a> {
@@ -59,7 +59,7 @@ pub enum IntakeError {
 /// Accepts a new execution; returns once it is durable (or known to be a duplicate).
 pub async fn accept(
     engine: &Engine,
-    store: &Store,
+    store: &dyn Store,
     new: NewExecution<'_>,
 ) -> Result<Accepted, IntakeError> {
     let received_us = crate::timefmt::now_us();
@@ -100,16 +100,14 @@ pub async fn accept(
         }
     };
     let now_ms = received_us / 1000;
-    let dedupe = new.idempotency.map(|i| {
-        (
-            i.hook_id,
-            i.key,
-            DedupeEntry {
-                execution_id: execution.id.clone(),
-                at_ms: now_ms,
-            },
-            now_ms - i.window_ms,
-        )
+    let dedupe = new.idempotency.map(|i| Dedupe {
+        hook_id: i.hook_id.to_string(),
+        key: i.key.to_string(),
+        entry: DedupeEntry {
+            execution_id: execution.id.clone(),
+            at_ms: now_ms,
+        },
+        not_before_ms: now_ms - i.window_ms,
     });
     match store.accept_execution(&execution, dedupe).await? {
         WriteOutcome::Written => {
@@ -131,9 +129,8 @@ pub async fn accept(
         }
         WriteOutcome::Duplicate(original) => {
             drop(held);
-            let lookup = original.clone();
             let status = store
-                .read(move |s| s.execution(&lookup))
+                .execution(original.clone())
                 .await
                 .ok()
                 .flatten()

@@ -11,8 +11,8 @@
 //!
 //! Invariants: every execution handed to the engine is already durable and claimed (`claims`:
 //! never in memory twice); a panic inside one run fails that execution only; a dead actor is
-//! restarted by the dispatcher on its next message; nothing here blocks a thread (store reads
-//! go through `Store::read`).
+//! restarted by the dispatcher on its next message; nothing here blocks a thread (every store
+//! call is async).
 
 pub mod admission;
 pub mod claims;
@@ -37,7 +37,7 @@ use crate::steps::ActionDeps;
 use crate::steps::definitions::Definitions;
 use crate::steps::runner;
 use crate::steps::runner::{Checkpoint, InlineRun};
-use crate::store::{Store, StoreError};
+use crate::store::{Lease, SharedStore, StoreError};
 use admission::{Admission, Refusal, Slot};
 use claims::{Claim, Claims};
 use runners::Runners;
@@ -60,7 +60,9 @@ enum DispatcherMsg {
 
 /// What every actor shares.
 pub(crate) struct Shared {
-    store: Store,
+    store: SharedStore,
+    /// What progress is written under.
+    lease: Arc<Lease>,
     catalog: Arc<Catalog>,
     deps: Arc<ActionDeps>,
     definitions: Definitions,
@@ -107,7 +109,7 @@ impl Engine {
     /// threads for the executions (0: one per core). The refill's first pass is the recovery
     /// of whatever a previous run left unfinished.
     pub fn start(
-        store: Store,
+        store: SharedStore,
         catalog: Arc<Catalog>,
         deps: Arc<ActionDeps>,
         admission: Arc<Admission>,
@@ -122,6 +124,7 @@ impl Engine {
         let runtime = Handle::current();
         let runners = Runners::start(workers)?;
         let shared = Arc::new(Shared {
+            lease: Arc::new(store.lease()),
             store,
             catalog,
             deps,
@@ -279,14 +282,15 @@ fn lane_size(workflow_concurrency: usize) -> usize {
 
 /// Persists progress through the store; waits out a full write queue rather than failing.
 struct StoreCheckpoint {
-    store: Store,
+    store: SharedStore,
+    lease: Arc<Lease>,
 }
 
 impl Checkpoint for StoreCheckpoint {
     async fn save(&self, exec: &Execution, previous: Persisted) -> Result<(), String> {
         let mut wait = Duration::from_millis(1);
         loop {
-            match self.store.save_execution(exec, previous).await {
+            match self.store.save_progress(exec, previous, &self.lease).await {
                 Err(StoreError::Busy) => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_millis(100));

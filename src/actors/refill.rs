@@ -9,14 +9,12 @@
 //! [`POLL_INTERVAL`] at most, sooner when the earliest due time it saw comes first, or when a
 //! workflow actor suspends an execution that is due within the interval.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::admission::Admission;
-use super::claims::{Claim, Claims};
+use super::claims::Claim;
 use super::{Engine, Job};
 use crate::model::Execution;
-use crate::store::{Store, StoreError};
+use crate::store::{DueRequest, StoreError};
 use crate::timefmt::now_ms;
 
 /// Longest time between two passes.
@@ -81,13 +79,7 @@ async fn refill_once(engine: &Engine, start: usize) -> Result<Option<i64>, Store
     // bound is what limits a pass, no account is always last.
     let first = start % accounts.len();
     accounts.rotate_left(first);
-    let admission = shared.admission.clone();
-    let claims = shared.claims.clone();
-    let lane = shared.lane;
-    let pass = shared
-        .store
-        .read(move |store| collect(store, &accounts, &admission, &claims, lane))
-        .await?;
+    let pass = collect(engine, &accounts).await?;
     for (execution, claim) in pass.ready {
         let received_us = crate::ids::micros_of(&execution.id).unwrap_or_default();
         let slot = shared
@@ -102,57 +94,72 @@ async fn refill_once(engine: &Engine, start: usize) -> Result<Option<i64>, Store
     Ok(pass.next_due_ms)
 }
 
-/// Reads, for each account, the due executions that fit in its lane (blocking).
-fn collect(
-    store: &Store,
-    accounts: &[String],
-    admission: &Arc<Admission>,
-    claims: &Arc<Claims>,
-    lane: usize,
-) -> Result<Pass, StoreError> {
+/// Reads, for each account, the due executions that fit in its lane: one read of the due
+/// index for all accounts, claims in memory, one read of the claimed records.
+async fn collect(engine: &Engine, accounts: &[String]) -> Result<Pass, StoreError> {
+    let shared = &engine.shared;
+    let admission = &shared.admission;
+    let lane = shared.lane;
     let now = now_ms();
+    // The account's held executions are due too (a running one stays due from when it was
+    // received), so look past them.
+    let rooms: Vec<(usize, usize)> = accounts
+        .iter()
+        .map(|account| {
+            let held = admission.pending_of(account);
+            (held, lane.saturating_sub(held))
+        })
+        .collect();
+    let requests = accounts
+        .iter()
+        .zip(&rooms)
+        .map(|(account, &(held, room))| DueRequest {
+            account_id: account.clone(),
+            max_entries: if room == 0 { 0 } else { held + room },
+        })
+        .collect();
+    let due = shared.store.due_work(requests, now).await?;
+
     let mut pass = Pass {
         ready: Vec::new(),
         next_due_ms: None,
     };
-    for account in accounts {
-        if let Some(at) = store.earliest_due(account)? {
-            if at > now {
+    let mut claimed = Vec::new();
+    for (account, &(_, room)) in due.into_iter().zip(&rooms) {
+        match account.earliest_due_ms {
+            None => continue,
+            Some(at) if at > now => {
                 pass.next_due_ms = Some(pass.next_due_ms.map_or(at, |n| n.min(at)));
                 continue;
             }
-        } else {
-            continue;
+            Some(_) => {}
         }
-        let held = admission.pending_of(account);
-        let room = lane.saturating_sub(held);
         if room == 0 || admission.is_full() {
             // Due work that does not fit yet: look again after the shortest gap.
             pass.next_due_ms = Some(now);
             continue;
         }
-        // The account's held executions are due too (a running one stays due from when it
-        // was received), so look past them.
-        let mut taken = 0;
-        for id in store.due_now(account, now, held + room)? {
-            if taken == room {
+        let before = claimed.len();
+        for id in account.due_now {
+            if claimed.len() - before == room {
+                // Perhaps more is due than fitted.
+                pass.next_due_ms = Some(now);
                 break;
             }
-            let Some(claim) = claims.try_claim(&id) else {
-                continue;
-            };
-            // Read after claiming: whatever finished meanwhile shows as finished here.
-            match store.execution(&id)? {
-                Some(exec) if exec.due_at_ms().is_some_and(|at| at <= now) => {
-                    pass.ready.push((exec, claim));
-                    taken += 1;
-                }
-                _ => {}
+            if let Some(claim) = shared.claims.try_claim(&id) {
+                claimed.push((id, claim));
             }
         }
-        if taken == room {
-            // Perhaps more is due than fitted.
-            pass.next_due_ms = Some(now);
+    }
+    if claimed.is_empty() {
+        return Ok(pass);
+    }
+    // Read after claiming: whatever finished meanwhile shows as finished here.
+    let (ids, claims): (Vec<String>, Vec<Claim>) = claimed.into_iter().unzip();
+    let records = shared.store.executions(ids).await?;
+    for (record, claim) in records.into_iter().zip(claims) {
+        if let Some(exec) = record.filter(|e| e.due_at_ms().is_some_and(|at| at <= now)) {
+            pass.ready.push((exec, claim));
         }
     }
     Ok(pass)

@@ -135,6 +135,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     } = job;
     let checkpoint = StoreCheckpoint {
         store: shared.store.clone(),
+        lease: shared.lease.clone(),
     };
     let stored = execution.persisted();
 
@@ -176,7 +177,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
         Err(message) => {
             tracing::error!(execution_id = %execution.id, panic = %message, "execution panicked; marking it failed");
             let id = execution.id.clone();
-            let previous = match shared.store.read(move |s| s.execution(&id)).await {
+            let previous = match shared.store.execution(id).await {
                 Ok(Some(now_stored)) => now_stored.persisted(),
                 _ => stored,
             };

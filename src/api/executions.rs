@@ -67,10 +67,7 @@ pub async fn list(
         limit: page.per_page,
     };
     let workflow_id = wf.id.clone();
-    let (data, total) = state
-        .store
-        .read(move |s| s.list_executions(&workflow_id, &q))
-        .await?;
+    let (data, total) = state.store.list_executions(workflow_id, q).await?;
     Ok(HttpResponse::Ok().json(json!({
         "data": data,
         "total": total,
@@ -87,7 +84,7 @@ async fn owned_execution(
 ) -> Result<Execution, ApiError> {
     state
         .store
-        .read(move |s| s.execution(&id))
+        .execution(id)
         .await?
         .filter(|e| e.account_id == auth.account.id)
         .ok_or_else(|| ApiError::not_found("Execution"))
@@ -118,7 +115,7 @@ pub async fn replay(
     let input_bytes = serde_json::to_vec(&original.input).map_or(usize::MAX, |v| v.len());
     let accepted = intake::accept(
         &state.engine,
-        &state.store,
+        state.store.as_ref(),
         NewExecution {
             workflow: &wf,
             hook_id: original.trigger.hook_id.as_deref(),

@@ -38,25 +38,18 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 }
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    // RocksDB properties and /proc are read on the blocking pool, off the async threads.
+    // The store's figures and /proc are read off the async threads.
     let accounts: Vec<String> = state
         .catalog
         .accounts()
         .iter()
         .map(|a| a.id.clone())
         .collect();
-    let (store_stats, due, process) = state
-        .store
-        .read(move |s| {
-            Ok((
-                (s.size_bytes(), s.write_stalled(), s.memory()),
-                s.due_stats(&accounts)?,
-                crate::metrics::process_stats(),
-            ))
-        })
+    let stats = state.store.stats(accounts).await.unwrap_or_default();
+    let process = tokio::task::spawn_blocking(crate::metrics::process_stats)
         .await
         .unwrap_or_default();
-    crate::metrics::refresh_gauges(&state, store_stats, due, process);
+    crate::metrics::refresh_gauges(&state, stats, process);
     let body = state
         .metrics
         .as_ref()

@@ -194,7 +194,7 @@ async fn accept(
     }
     let accepted = intake::accept(
         &state.engine,
-        &state.store,
+        state.store.as_ref(),
         NewExecution {
             workflow: &workflow,
             hook_id: Some(&hook.id),

@@ -1,9 +1,9 @@
 //! The HTTP API: routes, shared state, and the middleware every request passes through
 //! (request id, metrics, the JSON envelope for errors). One file per resource.
 //!
-//! Invariants: handlers never call RocksDB directly on the async thread (reads go through
-//! `Store::read`, writes through the async writer); every error is an `ApiError`; no handler
-//! holds a catalog or rate-limit map guard across an `.await`.
+//! Invariants: handlers speak to the store only through its async interface (`store::Store`);
+//! every error is an `ApiError`; no handler holds a catalog or rate-limit map guard across an
+//! `.await`.
 
 pub mod admin;
 pub mod api_keys;
@@ -30,12 +30,12 @@ use crate::catalog::Catalog;
 use crate::config::{Secret, Settings};
 use crate::ratelimit::RateLimiter;
 use crate::steps::ActionDeps;
-use crate::store::Store;
+use crate::store::SharedStore;
 
 /// Everything handlers share.
 pub struct AppState {
     pub settings: Arc<Settings>,
-    pub store: Store,
+    pub store: SharedStore,
     pub catalog: Arc<Catalog>,
     pub engine: Engine,
     pub deps: Arc<ActionDeps>,

@@ -74,9 +74,19 @@ fn start(data_dir: &Path, env: &[(&str, &str)]) -> Daemon {
 
 impl Daemon {
     fn first_key(&self) -> String {
-        let out = self.stdout.lock().unwrap().clone();
-        let i = out.find("bc_live_").expect("the first start prints a key");
-        out[i..i + 8 + 64].to_string()
+        // stdout and stderr are read by two threads: the key may show a moment after the
+        // "listening" line.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = self.stdout.lock().unwrap().clone();
+            if let Some(i) = out.find("bc_live_") {
+                if out.len() >= i + 8 + 64 {
+                    return out[i..i + 8 + 64].to_string();
+                }
+            }
+            assert!(Instant::now() < deadline, "the first start prints a key");
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn term(&mut self) -> std::process::ExitStatus {

@@ -15,7 +15,7 @@ use rocksdb::{DB, WriteBatch, WriteOptions};
 use tokio::sync::oneshot;
 
 use super::layout::Family;
-use super::{DedupeEntry, StoreError, codec};
+use crate::store::{DedupeEntry, StoreError, codec};
 
 /// One change to one column family.
 #[derive(Debug, Clone)]
