@@ -210,7 +210,6 @@ fn zero_counters() {
 /// `store_stats` (RocksDB's size in bytes, whether it stalls writes, its memory by kind) and
 /// `p` (from /proc) are read by the caller off the async threads.
 pub fn refresh_gauges(state: &AppState, stats: StoreStats, p: ProcessStats) {
-    let due = stats.due;
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -218,10 +217,11 @@ pub fn refresh_gauges(state: &AppState, stats: StoreStats, p: ProcessStats) {
     });
     gauge!("botcadence_engine_oldest_pending_age_seconds").set(oldest);
     gauge!("botcadence_engine_workflow_actors").set(state.engine.actor_count() as f64);
-    gauge!("botcadence_engine_due_backlog").set(due.backlog as f64);
+    gauge!("botcadence_engine_due_backlog").set(stats.due_backlog as f64);
     let now = crate::timefmt::now_ms();
-    let oldest_due = due
-        .earliest_due_ms
+    let oldest_due = state
+        .engine
+        .earliest_due_ms()
         .filter(|at| *at <= now)
         .map_or(0.0, |at| (now - at) as f64 / 1000.0);
     gauge!("botcadence_engine_oldest_due_age_seconds").set(oldest_due);

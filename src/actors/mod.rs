@@ -23,7 +23,7 @@ mod runners;
 mod workflow;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::runtime::Handle;
@@ -72,6 +72,10 @@ pub(crate) struct Shared {
     lane: usize,
     /// Wakes the refill early: something is due before its next pass.
     due_soon: Notify,
+    /// Asks the refill to look at every due entry again on its next pass.
+    rescan: AtomicBool,
+    /// The earliest due time the refill saw on its last pass (i64::MAX: none).
+    earliest_due: AtomicI64,
     concurrency: usize,
     /// How long a workflow actor with nothing to do lives on.
     actor_idle: Duration,
@@ -133,6 +137,8 @@ impl Engine {
             claims: Arc::new(Claims::default()),
             lane: lane_size(concurrency),
             due_soon: Notify::new(),
+            rescan: AtomicBool::new(false),
+            earliest_due: AtomicI64::new(i64::MAX),
             concurrency,
             actor_idle,
             running: AtomicUsize::new(0),
@@ -153,6 +159,12 @@ impl Engine {
     /// None only if the id is already held, which a fresh id never is.
     pub fn claim(&self, execution_id: &str) -> Option<Claim> {
         self.shared.claims.try_claim(execution_id)
+    }
+
+    /// The earliest due time of any unfinished execution, as of the refill's last pass.
+    pub fn earliest_due_ms(&self) -> Option<i64> {
+        let at = self.shared.earliest_due.load(Ordering::Relaxed);
+        (at != i64::MAX).then_some(at)
     }
 
     /// Executions held in memory (claimed) right now.

@@ -9,6 +9,8 @@
 //! [`POLL_INTERVAL`] at most, sooner when the earliest due time it saw comes first, or when a
 //! workflow actor suspends an execution that is due within the interval.
 
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use super::claims::Claim;
@@ -19,9 +21,19 @@ use crate::timefmt::now_ms;
 
 /// Longest time between two passes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How far behind the present a cursor stays: an entry written this much after the time it
+/// is due for (a slow write) is still found by the next pass.
+const CURSOR_LAG_MS: i64 = 5_000;
+/// Every this often a pass starts from the beginning of every account's entries, so an entry
+/// that ended up behind a cursor anyway (work whose progress could not be saved, or a write
+/// slower than `CURSOR_LAG_MS`) waits at most this long.
+const FULL_RESCAN: Duration = Duration::from_secs(10);
 /// Shortest time between the starts of two passes: while a lane is full, a pass every
 /// 10 ms refills it as work finishes without spinning.
 const MIN_GAP: Duration = Duration::from_millis(10);
+
+/// Per account, the due time passes start from (see [`CURSOR_LAG_MS`], [`FULL_RESCAN`]).
+type Cursors = HashMap<String, i64>;
 
 /// What one pass found.
 struct Pass {
@@ -32,12 +44,20 @@ struct Pass {
 
 pub(super) async fn run(engine: Engine) {
     let mut start = 0usize;
+    let mut cursors = Cursors::default();
+    let mut last_full = Instant::now();
     loop {
         if engine.is_stopping() {
             return;
         }
         let started = Instant::now();
-        let pass = refill_once(&engine, start).await;
+        if started.duration_since(last_full) >= FULL_RESCAN
+            || engine.shared.rescan.swap(false, Ordering::AcqRel)
+        {
+            cursors.clear();
+            last_full = started;
+        }
+        let pass = refill_once(&engine, start, &mut cursors).await;
         start = start.wrapping_add(1);
         let wait = match pass {
             Ok(Some(next_due_ms)) => {
@@ -64,7 +84,11 @@ pub(super) async fn run(engine: Engine) {
 
 /// One pass: hands every ready execution that fits to the dispatcher. Returns the earliest
 /// future due time seen.
-async fn refill_once(engine: &Engine, start: usize) -> Result<Option<i64>, StoreError> {
+async fn refill_once(
+    engine: &Engine,
+    start: usize,
+    cursors: &mut Cursors,
+) -> Result<Option<i64>, StoreError> {
     let shared = &engine.shared;
     let mut accounts: Vec<String> = shared
         .catalog
@@ -79,7 +103,7 @@ async fn refill_once(engine: &Engine, start: usize) -> Result<Option<i64>, Store
     // bound is what limits a pass, no account is always last.
     let first = start % accounts.len();
     accounts.rotate_left(first);
-    let pass = collect(engine, &accounts).await?;
+    let pass = collect(engine, &accounts, cursors).await?;
     for (execution, claim) in pass.ready {
         let received_us = crate::ids::micros_of(&execution.id).unwrap_or_default();
         let slot = shared
@@ -96,7 +120,11 @@ async fn refill_once(engine: &Engine, start: usize) -> Result<Option<i64>, Store
 
 /// Reads, for each account, the due executions that fit in its lane: one read of the due
 /// index for all accounts, claims in memory, one read of the claimed records.
-async fn collect(engine: &Engine, accounts: &[String]) -> Result<Pass, StoreError> {
+async fn collect(
+    engine: &Engine,
+    accounts: &[String],
+    cursors: &mut Cursors,
+) -> Result<Pass, StoreError> {
     let shared = &engine.shared;
     let admission = &shared.admission;
     let lane = shared.lane;
@@ -115,6 +143,7 @@ async fn collect(engine: &Engine, accounts: &[String]) -> Result<Pass, StoreErro
         .zip(&rooms)
         .map(|(account, &(held, room))| DueRequest {
             account_id: account.clone(),
+            from_ms: cursors.get(account).copied().unwrap_or(0),
             max_entries: if room == 0 { 0 } else { held + room },
         })
         .collect();
@@ -125,7 +154,19 @@ async fn collect(engine: &Engine, accounts: &[String]) -> Result<Pass, StoreErro
         next_due_ms: None,
     };
     let mut claimed = Vec::new();
+    let mut earliest: Option<i64> = None;
     for (account, &(_, room)) in due.into_iter().zip(&rooms) {
+        // Past what finished: nothing new is written due earlier than the present, except
+        // work held in memory (which the full rescan covers should it fail).
+        let cursor = cursors.entry(account.account_id.clone()).or_insert(0);
+        let floor = account
+            .earliest_due_ms
+            .map_or(now, |at| at.min(now))
+            .saturating_sub(CURSOR_LAG_MS);
+        *cursor = (*cursor).max(floor);
+        if let Some(at) = account.earliest_due_ms {
+            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        }
         match account.earliest_due_ms {
             None => continue,
             Some(at) if at > now => {
@@ -151,6 +192,9 @@ async fn collect(engine: &Engine, accounts: &[String]) -> Result<Pass, StoreErro
             }
         }
     }
+    shared
+        .earliest_due
+        .store(earliest.unwrap_or(i64::MAX), Ordering::Relaxed);
     if claimed.is_empty() {
         return Ok(pass);
     }

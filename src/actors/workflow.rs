@@ -168,10 +168,13 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
         Ok(RunResult::Suspended { until_ms }) => engine.due_at(until_ms),
         Ok(RunResult::NotPersisted(error)) => {
             tracing::error!(execution_id = %execution.id, %error, "could not record progress; retrying from the stored state");
-            // Hold the claim a moment so the refill does not retry a failing store at once.
+            // Hold the claim a moment so the refill does not retry a failing store at once,
+            // then have it look everywhere again: the stored entry may be behind its cursor.
+            let engine2 = engine.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 drop(claim);
+                engine2.shared.rescan.store(true, Ordering::Release);
             });
         }
         Err(message) => {

@@ -39,13 +39,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // The store's figures and /proc are read off the async threads.
-    let accounts: Vec<String> = state
-        .catalog
-        .accounts()
-        .iter()
-        .map(|a| a.id.clone())
-        .collect();
-    let stats = state.store.stats(accounts).await.unwrap_or_default();
+    let stats = state.store.stats().await.unwrap_or_default();
     let process = tokio::task::spawn_blocking(crate::metrics::process_stats)
         .await
         .unwrap_or_default();

@@ -65,15 +65,6 @@ pub struct StoreMemory {
     pub table_readers: u64,
 }
 
-/// What the due index holds, for metrics.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DueStats {
-    /// Executions accepted and not finished: waiting, delayed or running.
-    pub backlog: i64,
-    /// The earliest due time of any of them.
-    pub earliest_due_ms: Option<i64>,
-}
-
 /// Filters of the executions list.
 #[derive(Debug, Clone, Default)]
 pub struct ExecutionQuery {
@@ -108,6 +99,9 @@ pub struct Lease {
 #[derive(Debug, Clone)]
 pub struct DueRequest {
     pub account_id: String,
+    /// Look only at entries due at or after this (ms): the caller's cursor past work that
+    /// finished.
+    pub from_ms: i64,
     /// At most this many due entries (0: only the earliest due time).
     pub max_entries: usize,
 }
@@ -128,7 +122,8 @@ pub struct StoreStats {
     pub size_bytes: u64,
     pub write_stalled: bool,
     pub memory: StoreMemory,
-    pub due: DueStats,
+    /// Executions accepted and not finished: waiting, delayed or running.
+    pub due_backlog: i64,
 }
 
 pub trait Store: Send + Sync + 'static {
@@ -190,8 +185,8 @@ pub trait Store: Send + Sync + 'static {
     // ---- health ----
     /// A tiny durable write within `within`: proof the store still persists.
     fn probe_write(&self, within: Duration) -> StoreFuture<'_, ()>;
-    /// Sizes, memory, stalls and due work (over `accounts`) for metrics.
-    fn stats(&self, accounts: Vec<String>) -> StoreFuture<'_, StoreStats>;
+    /// Sizes, memory, stalls and the due backlog, for metrics.
+    fn stats(&self) -> StoreFuture<'_, StoreStats>;
     /// Makes everything durable and stops background work; the last call before exit.
     fn close(&self) -> StoreFuture<'_, ()>;
 }

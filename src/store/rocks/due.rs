@@ -5,22 +5,23 @@ use rocksdb::{IteratorMode, ReadOptions};
 use super::layout::{self, Family};
 use super::{Op, RocksStore, decode_i64};
 use crate::model::Execution;
-use crate::store::{DueStats, StoreError};
+use crate::store::StoreError;
 
 impl RocksStore {
     // ---- due work ----
 
-    /// Ids of `account_id`'s executions due at or before `now_ms`, oldest due first, looking
+    /// Ids of `account_id`'s executions due from `from_ms` to `now_ms`, oldest due first, looking
     /// at no more than `max_entries` entries (blocking).
     pub fn due_now(
         &self,
         account_id: &str,
+        from_ms: i64,
         now_ms: i64,
         max_entries: usize,
     ) -> Result<Vec<String>, StoreError> {
         let prefix = layout::due_prefix(account_id);
         let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(prefix.clone());
+        ro.set_iterate_lower_bound(layout::due(account_id, from_ms, ""));
         ro.set_iterate_upper_bound(layout::due(account_id, now_ms.saturating_add(1), ""));
         let mut out = Vec::new();
         for item in self
@@ -36,11 +37,13 @@ impl RocksStore {
         Ok(out)
     }
 
-    /// When `account_id`'s earliest due execution is due, if it has any (blocking).
-    pub fn earliest_due(&self, account_id: &str) -> Result<Option<i64>, StoreError> {
+    /// When `account_id`'s earliest execution due at or after `from_ms` is due, if it has any
+    /// (blocking). Starting from a later `from_ms` skips what finished before it: deleted
+    /// entries stay in RocksDB as tombstones until compaction, and a seek walks over them.
+    pub fn earliest_due(&self, account_id: &str, from_ms: i64) -> Result<Option<i64>, StoreError> {
         let prefix = layout::due_prefix(account_id);
         let mut ro = ReadOptions::default();
-        ro.set_iterate_lower_bound(prefix.clone());
+        ro.set_iterate_lower_bound(layout::due(account_id, from_ms, ""));
         ro.set_iterate_upper_bound(layout::due_prefix_end(account_id));
         let mut raw = self.db.raw_iterator_cf_opt(self.cf(Family::Due), ro);
         raw.seek_to_first();
@@ -58,21 +61,6 @@ impl RocksStore {
             .get_cf(self.cf(Family::Counters), layout::DUE_COUNTER)
             .map(|v| v.map_or(0, |b| decode_i64(&b)))
             .map_err(|e| StoreError::Db(e.to_string()))
-    }
-
-    /// The due backlog and the earliest due time over these accounts (blocking): one seek
-    /// per account.
-    pub fn due_stats(&self, accounts: &[String]) -> Result<DueStats, StoreError> {
-        let mut earliest: Option<i64> = None;
-        for account in accounts {
-            if let Some(at) = self.earliest_due(account)? {
-                earliest = Some(earliest.map_or(at, |e| e.min(at)));
-            }
-        }
-        Ok(DueStats {
-            backlog: self.due_backlog()?,
-            earliest_due_ms: earliest,
-        })
     }
 
     /// Moves what a data directory written by an older version keeps in its pending set into

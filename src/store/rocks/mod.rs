@@ -377,20 +377,20 @@ mod tests {
         let mut exec = finished("wf_d", now * 1000, ExecutionStatus::Queued);
         store.accept_execution(&exec, None).await.unwrap();
         assert_eq!(
-            store.due_now("acct_1", now, 10).unwrap(),
+            store.due_now("acct_1", 0, now, 10).unwrap(),
             vec![exec.id.clone()]
         );
-        assert!(store.due_now("acct_2", now, 10).unwrap().is_empty());
+        assert!(store.due_now("acct_2", 0, now, 10).unwrap().is_empty());
 
         // A delay: due in a minute, so not due now.
         let before = exec.persisted();
         exec.status = ExecutionStatus::Running;
         exec.resume_at = Some(now + 60_000);
         store.save_execution(&exec, before).await.unwrap();
-        assert!(store.due_now("acct_1", now, 10).unwrap().is_empty());
-        assert_eq!(store.earliest_due("acct_1").unwrap(), Some(now + 60_000));
+        assert!(store.due_now("acct_1", 0, now, 10).unwrap().is_empty());
+        assert_eq!(store.earliest_due("acct_1", 0).unwrap(), Some(now + 60_000));
         assert_eq!(
-            store.due_now("acct_1", now + 60_000, 10).unwrap(),
+            store.due_now("acct_1", 0, now + 60_000, 10).unwrap(),
             vec![exec.id.clone()]
         );
         assert_eq!(store.due_backlog().unwrap(), 1);
@@ -400,7 +400,7 @@ mod tests {
         exec.resume_at = None;
         exec.status = ExecutionStatus::Success;
         store.save_execution(&exec, before).await.unwrap();
-        assert_eq!(store.earliest_due("acct_1").unwrap(), None);
+        assert_eq!(store.earliest_due("acct_1", 0).unwrap(), None);
         assert_eq!(store.due_backlog().unwrap(), 0);
         store.close().unwrap();
         drop(store);

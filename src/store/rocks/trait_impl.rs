@@ -101,11 +101,14 @@ impl Store for RocksStore {
             accounts
                 .into_iter()
                 .map(|request| {
-                    let earliest_due_ms = s.earliest_due(&request.account_id)?;
+                    let earliest_due_ms = s.earliest_due(&request.account_id, request.from_ms)?;
                     let due_now = match earliest_due_ms {
-                        Some(at) if at <= now_ms && request.max_entries > 0 => {
-                            s.due_now(&request.account_id, now_ms, request.max_entries)?
-                        }
+                        Some(at) if at <= now_ms && request.max_entries > 0 => s.due_now(
+                            &request.account_id,
+                            request.from_ms,
+                            now_ms,
+                            request.max_entries,
+                        )?,
                         _ => Vec::new(),
                     };
                     Ok(DueAccount {
@@ -130,13 +133,13 @@ impl Store for RocksStore {
         Box::pin(RocksStore::probe_write(self, within))
     }
 
-    fn stats(&self, accounts: Vec<String>) -> StoreFuture<'_, StoreStats> {
+    fn stats(&self) -> StoreFuture<'_, StoreStats> {
         Box::pin(self.read(move |s| {
             Ok(StoreStats {
                 size_bytes: s.size_bytes(),
                 write_stalled: s.write_stalled(),
                 memory: s.memory(),
-                due: s.due_stats(&accounts)?,
+                due_backlog: s.due_backlog()?,
             })
         }))
     }
