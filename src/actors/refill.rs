@@ -183,13 +183,16 @@ async fn collect(
         let before = claimed.len();
         for id in account.due_now {
             if claimed.len() - before == room {
-                // Perhaps more is due than fitted.
-                pass.next_due_ms = Some(now);
                 break;
             }
             if let Some(claim) = shared.claims.try_claim(&id) {
                 claimed.push((id, claim));
             }
+        }
+        if claimed.len() - before == room {
+            // The lane is full again and perhaps more is due: look again after the
+            // shortest gap.
+            pass.next_due_ms = Some(now);
         }
     }
     shared

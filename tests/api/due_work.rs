@@ -261,3 +261,41 @@ async fn renders_that_take_seconds_hold_no_http_worker() {
         "/healthz and another account's request took {slowest:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_coming_due_together_is_refilled_as_fast_as_it_runs() {
+    // A lane of 16 (2 × workflow_concurrency, at least 16): 400 executions due at once need
+    // 25 refills; they must follow each other as the lane empties, not once per poll.
+    let app = spawn_app_with(&[
+        ("BOTCADENCE_ENGINE__WORKFLOW_CONCURRENCY", "4"),
+        ("BOTCADENCE_PLANS__FREE__WEBHOOKS_PER_SECOND", "100000"),
+    ])
+    .await;
+    let (_, hook) = app
+        .workflow_with_hook(json!([
+            {"type": "delay", "config": {"seconds": 1}},
+            {"type": "send_email", "config": {"to": "a@example.com", "subject": "s", "body": "b"}}
+        ]))
+        .await;
+    let posted = Instant::now();
+    for _ in 0..400 {
+        let r = app.send_event(&hook, json!({})).await;
+        assert_eq!(r.status, 202, "{}", r.text);
+    }
+    let due = posted + Duration::from_secs(1);
+    loop {
+        if app.metric("botcadence_engine_due_backlog").await == 0.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < due + Duration::from_secs(20),
+            "the backlog never drained"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let drained_after_due = Instant::now().saturating_duration_since(due);
+    assert!(
+        drained_after_due < Duration::from_secs(3),
+        "400 due executions took {drained_after_due:?} to run"
+    );
+}
