@@ -99,7 +99,7 @@ def main():
             raise SystemExit(f"build first: cargo build --release --bin botcadence --example echo_server ({binary} missing)")
     work = tempfile.mkdtemp(prefix="botcadence-callgrind-")
 
-    echo, _ = measure([lt.ECHO], {}, lambda base: "/webhooks/hook_echo", args.posts, work)
+    echo, echo_dump = measure([lt.ECHO], {}, lambda base: "/webhooks/hook_echo", args.posts, work)
 
     data = os.path.join(work, "data")
     admin = "callgrind-admin-token-0123456789"
@@ -112,7 +112,7 @@ def main():
 
     daemon, dump = measure([lt.DAEMON, "serve", "--listen", "127.0.0.1:0", "--data-dir", data], env, setup, args.posts, work)
     report = {"posts": args.posts, "echo_instructions_per_event": round(echo), "daemon_instructions_per_event": round(daemon),
-              "ratio": round(daemon / echo, 3), "daemon_dump": dump}
+              "ratio": round(daemon / echo, 3), "echo_dump": echo_dump, "daemon_dump": dump}
     print(json.dumps(report, indent=2))
     if args.top:
         out = subprocess.run(["callgrind_annotate", "--inclusive=no", dump], capture_output=True, text=True).stdout
