@@ -11,16 +11,17 @@ use std::sync::Arc;
 use dashmap::DashMap;
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::fasthash::FastState;
 use crate::model::{Account, ApiKey, Hook, Workflow};
 use crate::store::CatalogSnapshot;
 
 #[derive(Default)]
 pub struct Catalog {
-    accounts: DashMap<String, Arc<Account>>,
-    keys_by_hash: DashMap<String, Arc<ApiKey>>,
-    keys_by_id: DashMap<String, Arc<ApiKey>>,
-    workflows: DashMap<String, Arc<Workflow>>,
-    hooks: DashMap<String, Arc<Hook>>,
+    accounts: DashMap<String, Arc<Account>, FastState>,
+    keys_by_hash: DashMap<String, Arc<ApiKey>, FastState>,
+    keys_by_id: DashMap<String, Arc<ApiKey>, FastState>,
+    workflows: DashMap<String, Arc<Workflow>, FastState>,
+    hooks: DashMap<String, Arc<Hook>, FastState>,
     writes: Mutex<()>,
 }
 

@@ -13,6 +13,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod fasthash;
 pub mod ids;
 pub mod steps;
 

@@ -12,6 +12,8 @@ use std::hash::BuildHasher;
 
 use dashmap::DashMap;
 
+use crate::fasthash::FastState;
+
 use crate::model::{Limits, Plan};
 
 const MINUTE_MS: i64 = 60_000;
@@ -95,8 +97,8 @@ impl LimitKind {
 
 #[derive(Default)]
 pub struct RateLimiter {
-    buckets: DashMap<u64, AccountBuckets>,
-    hasher: std::collections::hash_map::RandomState,
+    buckets: DashMap<u64, AccountBuckets, FastState>,
+    hasher: FastState,
 }
 
 impl RateLimiter {

@@ -3,9 +3,11 @@
 //! execution reaches a terminal status. An account at its own bound gets 429 with
 //! `Retry-After` while every other account goes on being admitted; a full house answers 503.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+
+use crate::fasthash::FastMap;
 
 pub struct Admission {
     pending: AtomicUsize,
@@ -13,7 +15,7 @@ pub struct Admission {
     max_per_account: usize,
     /// Pending executions of each account that has any (entries leave at zero, so the map is
     /// bounded by the accounts with unfinished work).
-    per_account: Mutex<HashMap<Arc<str>, usize>>,
+    per_account: Mutex<FastMap<Arc<str>, usize>>,
     closed: AtomicBool,
     seq: AtomicU64,
     /// Receive time (µs) of every pending execution, to report the oldest one's age.
@@ -62,14 +64,14 @@ impl Admission {
             pending: AtomicUsize::new(0),
             max,
             max_per_account,
-            per_account: Mutex::new(HashMap::new()),
+            per_account: Mutex::new(FastMap::default()),
             closed: AtomicBool::new(false),
             seq: AtomicU64::new(0),
             received: Mutex::new(BTreeMap::new()),
         })
     }
 
-    fn lock_accounts(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, usize>> {
+    fn lock_accounts(&self) -> std::sync::MutexGuard<'_, FastMap<Arc<str>, usize>> {
         self.per_account
             .lock()
             .expect("admission lock is never poisoned: no panics under it")

@@ -3,12 +3,13 @@
 //! execution is never handed out twice; dropping the claim (after the run's last write) lets
 //! the poller see it again.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::fasthash::FastSet;
 
 #[derive(Default)]
 pub struct Claims {
-    held: Mutex<HashSet<Box<str>>>,
+    held: Mutex<FastSet<Box<str>>>,
 }
 
 /// One execution held by the engine; dropping it releases the execution.
@@ -18,7 +19,7 @@ pub struct Claim {
 }
 
 impl Claims {
-    fn lock(&self) -> MutexGuard<'_, HashSet<Box<str>>> {
+    fn lock(&self) -> MutexGuard<'_, FastSet<Box<str>>> {
         self.held
             .lock()
             .expect("claims lock is never poisoned: no panics under it")

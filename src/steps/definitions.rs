@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use dashmap::DashMap;
 
+use crate::fasthash::FastState;
+
 use super::runner::inline_prefix;
 use super::spec::{ActionSpec, StepSpec, parse_step};
 use super::template::{Renderer, count_templates};
@@ -55,7 +57,7 @@ pub const MAX_INLINE_RENDERS: usize = 8;
 
 #[derive(Default)]
 pub struct Definitions {
-    parsed: DashMap<String, (i64, Arc<Definition>)>,
+    parsed: DashMap<String, (i64, Arc<Definition>), FastState>,
 }
 
 impl Definitions {

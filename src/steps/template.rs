@@ -9,7 +9,7 @@
 //! be reached through its name, so this is never less than what the template reads, which
 //! minijinja's own `undeclared_variables` is not (`{% set n = n | default(1) %}` reads `n`).
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value as TemplateValue};
@@ -52,7 +52,7 @@ struct Compiled {
     /// Also holds the compiled templates, each named by its own source.
     env: Environment<'static>,
     /// The names each cached template may read (see the module doc), by source.
-    names: HashMap<String, Arc<[String]>>,
+    names: FastMap<String, Arc<[String]>>,
     /// Total length of the cached sources.
     bytes: usize,
 }
@@ -70,7 +70,7 @@ impl Renderer {
         Renderer {
             compiled: RwLock::new(Compiled {
                 env,
-                names: HashMap::new(),
+                names: FastMap::default(),
                 bytes: 0,
             }),
             max_bytes,

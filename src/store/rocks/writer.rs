@@ -5,7 +5,6 @@
 //! full; a reply is sent only after the batch holding the request is durable as configured;
 //! idempotency checks run here, so two requests with the same key can never both be stored.
 
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
@@ -15,6 +14,7 @@ use rocksdb::{DB, WriteBatch, WriteOptions};
 use tokio::sync::oneshot;
 
 use super::layout::Family;
+use crate::fasthash::{FastMap, FastSet};
 use crate::store::{DedupeEntry, StoreError, codec};
 
 /// One change to one column family.
@@ -117,10 +117,10 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
         let mut batch = WriteBatch::default();
         let mut outcomes = Vec::with_capacity(requests.len());
         // Keys claimed earlier in this same batch, not yet visible to `get`.
-        let mut claimed: HashMap<Vec<u8>, String> = HashMap::new();
+        let mut claimed: FastMap<Vec<u8>, String> = FastMap::default();
         // Counters changed by this batch: each is written once, with its final value, however
         // many requests moved it (every event moves two).
-        let mut touched: HashSet<(Family, Vec<u8>)> = HashSet::new();
+        let mut touched: FastSet<(Family, Vec<u8>)> = FastSet::default();
         for req in &requests {
             let outcome = match &req.dedupe {
                 Some(check) => match find_duplicate(&db, check, &claimed) {
@@ -176,7 +176,7 @@ fn handle(db: &DB, family: Family) -> &rocksdb::ColumnFamily {
 /// counters, so its memory is the truth once a value was loaded.
 #[derive(Default)]
 struct Counters {
-    values: HashMap<(Family, Vec<u8>), i64>,
+    values: FastMap<(Family, Vec<u8>), i64>,
 }
 
 impl Counters {
@@ -202,7 +202,7 @@ fn add_ops(
     batch: &mut WriteBatch,
     ops: &[Op],
     counters: &mut Counters,
-    touched: &mut HashSet<(Family, Vec<u8>)>,
+    touched: &mut FastSet<(Family, Vec<u8>)>,
 ) {
     for op in ops {
         match op {
@@ -219,7 +219,7 @@ fn add_ops(
 fn find_duplicate(
     db: &DB,
     check: &DedupeCheck,
-    claimed: &HashMap<Vec<u8>, String>,
+    claimed: &FastMap<Vec<u8>, String>,
 ) -> Result<Option<String>, StoreError> {
     if let Some(id) = claimed.get(&check.key) {
         return Ok(Some(id.clone()));
