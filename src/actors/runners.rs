@@ -1,6 +1,11 @@
-//! The runners: the threads executions run on, a tokio runtime of their own sized from the
-//! cores (`[engine] workers`). A CPU-heavy step (a template that renders for seconds) can only
-//! take a runner, never the threads that serve HTTP, route work or refill it from the store.
+//! The runners: the threads executions run on, as many as the cores. By default
+//! (`[engine] workers = 0`) they are the main runtime's worker threads, shared with the
+//! dispatcher, the refill and the actors: one thread per core, and no hop between runtimes
+//! for every execution (a runtime of its own cost ~25 µs of CPU per queued event and a tenth
+//! of the queued throughput on 2 cores, `load-tests/README.md`). With `workers = N` executions
+//! get a runtime of their own with N threads, so a CPU-heavy step (a template that renders
+//! for seconds) can never hold up routing and refilling either. The HTTP workers are actix's
+//! own threads in both cases: no execution ever runs on them.
 
 use tokio::runtime::{Builder, Handle, Runtime};
 
@@ -12,15 +17,16 @@ pub struct Runners {
 }
 
 impl Runners {
-    /// `workers` threads; 0 = one per core.
+    /// `workers` threads of their own; 0 = the current runtime's (one per core).
     pub fn start(workers: usize) -> std::io::Result<Runners> {
-        let threads = if workers == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        } else {
-            workers
-        };
+        if workers == 0 {
+            return Ok(Runners {
+                runtime: None,
+                handle: Handle::current(),
+            });
+        }
         let runtime = Builder::new_multi_thread()
-            .worker_threads(threads)
+            .worker_threads(workers)
             .thread_name("botcadence-runner")
             .enable_all()
             .build()?;

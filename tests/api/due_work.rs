@@ -210,7 +210,12 @@ async fn an_idle_workflow_actor_stops_and_the_next_event_starts_it_again() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn renders_that_take_seconds_hold_no_http_worker() {
-    let app = spawn_app_with(&[("BOTCADENCE_PLANS__FREE__REQUESTS_PER_MINUTE", "100000")]).await;
+    // Runner threads of their own: the other path than the default's shared threads.
+    let app = spawn_app_with(&[
+        ("BOTCADENCE_PLANS__FREE__REQUESTS_PER_MINUTE", "100000"),
+        ("BOTCADENCE_ENGINE__WORKERS", "2"),
+    ])
+    .await;
     // Few instructions, so well inside the fuel budget, each over a ~1 MB string.
     let (_, hook) = app
         .workflow_with_hook(json!([{"type": "transform", "config": {"set": {
