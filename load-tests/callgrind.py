@@ -6,6 +6,7 @@ with the noise of a shared machine, so this is how a change to the hot path is j
     cargo build --release --bin botcadence --example echo_server
     python3 load-tests/callgrind.py              # 3,000 events each, about 2 minutes
     python3 load-tests/callgrind.py --top 25     # also the largest self costs in the daemon
+    python3 load-tests/callgrind.py --queued     # the queued path instead (see below)
 
 Method, for each server: start it under `valgrind --tool=callgrind` (instrumentation off for
 the start), send 200 warm-up posts, zero the counters (`callgrind_control -z`), send 3,000
@@ -13,6 +14,11 @@ posts of the 63-byte body from 8 client threads with a connection per request, d
 (`callgrind_control -d`), and divide the instructions of the dump by the posts. The daemon's
 workflow is one `transform` (the fast path: run in place, stored finished in one write), with
 `durability = "wal"` so the count is the daemon's work and not the kernel's fsync.
+
+With `--queued` the daemon's workflow is `transform` + `http_request` to an echo server
+(started normally, outside valgrind): each event is stored queued, run by its workflow actor
+and stored again; the dump is taken once every execution has finished, so the count is the
+whole life of an event.
 """
 import argparse
 import glob
@@ -65,7 +71,16 @@ def callgrind_instructions(outfile):
     return total
 
 
-def measure(cmd, env, setup, posts, workdir):
+def wait_finished(base, limit=120):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if lt.metrics(base).get("botcadence_engine_executions_pending", 0) == 0:
+            return
+        time.sleep(0.2)
+    raise SystemExit("executions did not finish")
+
+
+def measure(cmd, env, setup, posts, workdir, drain=False):
     out = os.path.join(workdir, "callgrind.out.%p")
     vg = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", "--dump-instr=no",
           "--collect-atstart=yes", "--separate-threads=no"]
@@ -73,8 +88,12 @@ def measure(cmd, env, setup, posts, workdir):
     try:
         path = setup(base)
         post_many(base, path, WARMUP)
+        if drain:
+            wait_finished(base)
         subprocess.run(["callgrind_control", "-z", str(proc.pid)], check=True, capture_output=True)
         post_many(base, path, posts)
+        if drain:
+            wait_finished(base)
         subprocess.run(["callgrind_control", "-d", str(proc.pid)], check=True, capture_output=True)
         time.sleep(1)
         dumps = sorted(glob.glob(os.path.join(workdir, f"callgrind.out.{proc.pid}.*")), key=os.path.getmtime)
@@ -93,6 +112,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--posts", type=int, default=3000)
     ap.add_argument("--top", type=int, default=0, help="print the daemon's largest self costs")
+    ap.add_argument("--queued", action="store_true", help="measure the queued path (transform + http_request)")
     args = ap.parse_args()
     for binary in (lt.DAEMON, lt.ECHO):
         if not os.path.exists(binary):
@@ -106,12 +126,24 @@ def main():
     env = {"BOTCADENCE_ADMIN_TOKEN": admin, "BOTCADENCE_STORAGE__DURABILITY": "wal",
            "RUST_LOG": "warn,botcadence::startup=info"}
 
+    receiver = None
+    if args.queued:
+        env["BOTCADENCE_HTTP_ACTIONS__ALLOW_CIDRS"] = '["127.0.0.1/32"]'
+        receiver, receiver_base, _ = lt.start([lt.ECHO])
+
     def setup(base):
-        _, _, _, url = lt.setup(base, admin)
+        _, key, _, url = lt.setup(base, admin)
+        if args.queued:
+            url = lt.effectful_hook(base, key, receiver_base + "/webhooks/receiver")
         return url.removeprefix(base)
 
-    daemon, dump = measure([lt.DAEMON, "serve", "--listen", "127.0.0.1:0", "--data-dir", data], env, setup, args.posts, work)
-    report = {"posts": args.posts, "echo_instructions_per_event": round(echo), "daemon_instructions_per_event": round(daemon),
+    try:
+        daemon, dump = measure([lt.DAEMON, "serve", "--listen", "127.0.0.1:0", "--data-dir", data], env, setup,
+                               args.posts, work, drain=args.queued)
+    finally:
+        if receiver:
+            receiver.kill()
+    report = {"path": "queued" if args.queued else "fast", "posts": args.posts, "echo_instructions_per_event": round(echo), "daemon_instructions_per_event": round(daemon),
               "ratio": round(daemon / echo, 3), "echo_dump": echo_dump, "daemon_dump": dump}
     print(json.dumps(report, indent=2))
     if args.top:

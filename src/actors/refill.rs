@@ -21,8 +21,8 @@ use crate::timefmt::now_ms;
 
 /// Longest time between two passes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
-/// How far behind the present a cursor stays: an entry written this much after the time it
-/// is due for (a slow write) is still found by the next pass.
+/// How far behind the present a cursor stays when an account has nothing due yet: an entry
+/// written this much after the time it is due for (a slow write) is still found.
 const CURSOR_LAG_MS: i64 = 5_000;
 /// Every this often a pass starts from the beginning of every account's entries, so an entry
 /// that ended up behind a cursor anyway (work whose progress could not be saved, or a write
@@ -32,8 +32,16 @@ const FULL_RESCAN: Duration = Duration::from_secs(10);
 /// 10 ms refills it as work finishes without spinning.
 const MIN_GAP: Duration = Duration::from_millis(10);
 
-/// Per account, the due time passes start from (see [`CURSOR_LAG_MS`], [`FULL_RESCAN`]).
-type Cursors = HashMap<String, i64>;
+/// What the refill remembers of one account between passes.
+#[derive(Default)]
+struct AccountView {
+    /// The due time passes start from (see [`CURSOR_LAG_MS`], [`FULL_RESCAN`]).
+    cursor: i64,
+    /// Its earliest due time when last read.
+    earliest_due_ms: Option<i64>,
+}
+
+type Cursors = HashMap<String, AccountView>;
 
 /// What one pass found.
 struct Pass {
@@ -129,44 +137,52 @@ async fn collect(
     let admission = &shared.admission;
     let lane = shared.lane;
     let now = now_ms();
-    // The account's held executions are due too (a running one stays due from when it was
-    // received), so look past them.
-    let rooms: Vec<(usize, usize)> = accounts
-        .iter()
-        .map(|account| {
-            let held = admission.pending_of(account);
-            (held, lane.saturating_sub(held))
-        })
-        .collect();
-    let requests = accounts
-        .iter()
-        .zip(&rooms)
-        .map(|(account, &(held, room))| DueRequest {
-            account_id: account.clone(),
-            from_ms: cursors.get(account).copied().unwrap_or(0),
-            max_entries: if room == 0 { 0 } else { held + room },
-        })
-        .collect();
-    let due = shared.store.due_work(requests, now).await?;
-
     let mut pass = Pass {
         ready: Vec::new(),
         next_due_ms: None,
     };
-    let mut claimed = Vec::new();
-    let mut earliest: Option<i64> = None;
-    for (account, &(_, room)) in due.into_iter().zip(&rooms) {
-        // Past what finished: nothing new is written due earlier than the present, except
-        // work held in memory (which the full rescan covers should it fail).
-        let cursor = cursors.entry(account.account_id.clone()).or_insert(0);
-        let floor = account
-            .earliest_due_ms
-            .map_or(now, |at| at.min(now))
-            .saturating_sub(CURSOR_LAG_MS);
-        *cursor = (*cursor).max(floor);
-        if let Some(at) = account.earliest_due_ms {
-            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+    // Only accounts with room in their lane are read: one whose lane is full is looked at
+    // again after the shortest gap, without touching the store (a read would only learn
+    // what is already known, and seek past every entry finished since the cursor).
+    let mut asked = Vec::new();
+    for account in accounts {
+        let held = admission.pending_of(account);
+        let room = lane.saturating_sub(held);
+        if room == 0 || admission.is_full() {
+            pass.next_due_ms = Some(now);
+        } else {
+            asked.push((account.clone(), held, room));
         }
+    }
+    let requests: Vec<DueRequest> = asked
+        .iter()
+        .map(|(account, held, room)| DueRequest {
+            account_id: account.clone(),
+            from_ms: cursors.get(account).map_or(0, |v| v.cursor),
+            // The account's held executions are due too (a running one stays due from
+            // when it was received), so look past them.
+            max_entries: held + room,
+        })
+        .collect();
+    let due = if requests.is_empty() {
+        Vec::new()
+    } else {
+        shared.store.due_work(requests, now).await?
+    };
+
+    let mut claimed = Vec::new();
+    for (account, &(_, _, room)) in due.into_iter().zip(&asked) {
+        let view = cursors.entry(account.account_id.clone()).or_default();
+        // Start the next pass at the earliest entry still there: what is before it finished
+        // (tombstones a seek would walk over). Nothing new is written due earlier than the
+        // present, except work held in memory, which the full rescan covers should it fail;
+        // CURSOR_LAG_MS covers writes that land a little after the time they are due for.
+        let floor = match account.earliest_due_ms {
+            Some(at) if at <= now => at,
+            _ => now - CURSOR_LAG_MS,
+        };
+        view.cursor = view.cursor.max(floor);
+        view.earliest_due_ms = account.earliest_due_ms;
         match account.earliest_due_ms {
             None => continue,
             Some(at) if at > now => {
@@ -174,11 +190,6 @@ async fn collect(
                 continue;
             }
             Some(_) => {}
-        }
-        if room == 0 || admission.is_full() {
-            // Due work that does not fit yet: look again after the shortest gap.
-            pass.next_due_ms = Some(now);
-            continue;
         }
         let before = claimed.len();
         for id in account.due_now {
@@ -195,6 +206,7 @@ async fn collect(
             pass.next_due_ms = Some(now);
         }
     }
+    let earliest = cursors.values().filter_map(|v| v.earliest_due_ms).min();
     shared
         .earliest_due
         .store(earliest.unwrap_or(i64::MAX), Ordering::Relaxed);
