@@ -29,4 +29,11 @@ if [ -f load-tests/run.py ]; then
   echo "== load-test smoke run"
   python3 load-tests/run.py --smoke --out "$(mktemp -d)"
 fi
+if [ -f load-tests/delay_flood.py ]; then
+  # Waiting work from outside, smaller than the full run (README "Waiting work"): delayed
+  # events hold no memory, another account is served while one has a ready backlog, and a
+  # kill -9 restart is ready at once and fires a short delay once, on time.
+  echo "== delayed-work check"
+  python3 load-tests/delay_flood.py --events 20000 --ready 5000 --big 200
+fi
 echo "all checks passed"
