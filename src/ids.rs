@@ -7,9 +7,23 @@
 use rand::RngCore;
 
 /// Time-ordered id: prefix, 16 hex digits of microseconds since the epoch, 16 random hex digits.
+/// Written without `format!`: an execution id is made for every event.
 pub fn time_ordered(prefix: &str, micros: i64) -> String {
     let random = rand::thread_rng().next_u64();
-    format!("{prefix}_{:016x}{random:016x}", micros as u64)
+    let mut id = String::with_capacity(prefix.len() + 33);
+    id.push_str(prefix);
+    id.push('_');
+    push_hex(&mut id, micros as u64);
+    push_hex(&mut id, random);
+    id
+}
+
+/// 16 lower-case hex digits.
+fn push_hex(out: &mut String, value: u64) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(char::from(DIGITS[((value >> (shift * 4)) & 0xf) as usize]));
+    }
 }
 
 pub fn workflow_id() -> String {
@@ -45,6 +59,18 @@ pub fn micros_of(id: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_digits_are_written_like_format_would() {
+        for value in [0u64, 1, 0xabc, u64::MAX, 0x0123_4567_89ab_cdef] {
+            let mut out = String::new();
+            push_hex(&mut out, value);
+            assert_eq!(out, format!("{value:016x}"));
+        }
+        let id = execution_id(0x1234);
+        assert_eq!(&id[..21], "exec_0000000000001234");
+        assert_eq!(id.len(), 5 + 32);
+    }
 
     #[test]
     fn execution_ids_sort_by_time() {

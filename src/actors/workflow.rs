@@ -207,11 +207,29 @@ async fn finish(
 }
 
 pub(super) fn record_finished(status: ExecutionStatus, duration_ms: Option<i64>) {
-    let label = status.as_str();
-    metrics::counter!("botcadence_engine_executions_total", "status" => label).increment(1);
+    /// Registered once per terminal status: a labelled key per execution cost more than the
+    /// recording.
+    struct Finished {
+        executions: metrics::Counter,
+        duration: metrics::Histogram,
+    }
+    static SERIES: std::sync::OnceLock<[Finished; 2]> = std::sync::OnceLock::new();
+    let series = SERIES.get_or_init(|| {
+        [ExecutionStatus::Success, ExecutionStatus::Failed].map(|status| {
+            let label = status.as_str();
+            Finished {
+                executions: metrics::counter!("botcadence_engine_executions_total", "status" => label),
+                duration: metrics::histogram!("botcadence_engine_execution_duration_seconds", "status" => label),
+            }
+        })
+    });
+    let finished = match status {
+        ExecutionStatus::Failed => &series[1],
+        _ => &series[0],
+    };
+    finished.executions.increment(1);
     if let Some(ms) = duration_ms {
-        metrics::histogram!("botcadence_engine_execution_duration_seconds", "status" => label)
-            .record(ms as f64 / 1000.0);
+        finished.duration.record(ms as f64 / 1000.0);
     }
 }
 

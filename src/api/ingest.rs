@@ -29,7 +29,17 @@ use crate::timefmt::now_ms;
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 fn outcome(label: &'static str) {
-    metrics::counter!("botcadence_webhook_events_total", "outcome" => label).increment(1);
+    if label == "accepted" {
+        // The hot one, registered once (see `api::middleware::ingest_series`).
+        static ACCEPTED: std::sync::OnceLock<metrics::Counter> = std::sync::OnceLock::new();
+        ACCEPTED
+            .get_or_init(
+                || metrics::counter!("botcadence_webhook_events_total", "outcome" => "accepted"),
+            )
+            .increment(1);
+    } else {
+        metrics::counter!("botcadence_webhook_events_total", "outcome" => label).increment(1);
+    }
 }
 
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {

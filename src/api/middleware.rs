@@ -46,14 +46,39 @@ fn method_label(m: &actix_web::http::Method) -> &'static str {
     }
 }
 
-fn status_class(code: u16) -> &'static str {
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+fn status_index(code: u16) -> usize {
     match code {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+        100..=199 => 0,
+        200..=299 => 1,
+        300..=399 => 2,
+        400..=499 => 3,
+        _ => 4,
     }
+}
+
+fn status_class(code: u16) -> &'static str {
+    STATUS_CLASSES[status_index(code)]
+}
+
+const INGEST_ROUTE: &str = "/webhooks/{hook_id}";
+
+/// The ingest route's series, registered once: building a labelled key for every request
+/// (allocating and hashing its labels) cost more than recording the value.
+struct IngestSeries {
+    requests: [metrics::Counter; 5],
+    duration: metrics::Histogram,
+}
+
+fn ingest_series() -> &'static IngestSeries {
+    static SERIES: std::sync::OnceLock<IngestSeries> = std::sync::OnceLock::new();
+    SERIES.get_or_init(|| IngestSeries {
+        requests: STATUS_CLASSES.map(|class| {
+            metrics::counter!("botcadence_http_requests_total", "route" => INGEST_ROUTE, "method" => "POST", "status" => class)
+        }),
+        duration: metrics::histogram!("botcadence_http_request_duration_seconds", "route" => INGEST_ROUTE, "method" => "POST"),
+    })
 }
 
 /// The route pattern for metric labels. Webhook ingest (the hot path) is recognised by
@@ -62,7 +87,7 @@ fn status_class(code: u16) -> &'static str {
 fn route_pattern(req: &ServiceRequest) -> String {
     let path = req.path();
     if path.starts_with("/webhooks/") && path[10..].bytes().all(|b| b != b'/') {
-        return "/webhooks/{hook_id}".into();
+        return INGEST_ROUTE.into();
     }
     req.match_pattern().unwrap_or_else(|| "unmatched".into())
 }
@@ -100,10 +125,16 @@ pub async fn observe(
         );
     }
     let elapsed = started.elapsed();
-    metrics::counter!("botcadence_http_requests_total", "route" => route.clone(), "method" => method, "status" => status_class(status))
-        .increment(1);
-    metrics::histogram!("botcadence_http_request_duration_seconds", "route" => route.clone(), "method" => method)
-        .record(elapsed.as_secs_f64());
+    if route == INGEST_ROUTE && method == "POST" {
+        let series = ingest_series();
+        series.requests[status_index(status)].increment(1);
+        series.duration.record(elapsed.as_secs_f64());
+    } else {
+        metrics::counter!("botcadence_http_requests_total", "route" => route.clone(), "method" => method, "status" => status_class(status))
+            .increment(1);
+        metrics::histogram!("botcadence_http_request_duration_seconds", "route" => route.clone(), "method" => method)
+            .record(elapsed.as_secs_f64());
+    }
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(
