@@ -19,7 +19,7 @@ pub fn time_ordered(prefix: &str, micros: i64) -> String {
 }
 
 /// 16 lower-case hex digits.
-fn push_hex(out: &mut String, value: u64) {
+pub fn push_hex(out: &mut String, value: u64) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for shift in (0..16).rev() {
         out.push(char::from(DIGITS[((value >> (shift * 4)) & 0xf) as usize]));

@@ -20,44 +20,67 @@ pub fn now_us() -> i64 {
 /// Written by hand for years 1970–9999: every stored record carries several timestamps and
 /// the general formatter cost ~900 instructions each on the ingest path.
 pub fn rfc3339(ms: i64) -> String {
+    let mut buf = [0u8; RFC3339_MAX];
+    match format_fast(ms, &mut buf) {
+        Some(text) => text.to_string(),
+        None => rfc3339_general(ms),
+    }
+}
+
+/// Longest text [`format_fast`] writes: `9999-12-31T23:59:59.999Z`.
+const RFC3339_MAX: usize = 24;
+
+/// Writes [`rfc3339`]'s text into `buf` for times in 1970–9999 (None outside).
+fn format_fast(ms: i64, buf: &mut [u8; RFC3339_MAX]) -> Option<&str> {
     /// 9999-12-31T23:59:59.999Z
     const LAST_FAST_MS: i64 = 253_402_300_799_999;
     if !(0..=LAST_FAST_MS).contains(&ms) {
-        return rfc3339_general(ms);
+        return None;
     }
     let secs = ms / 1000;
     let milli = (ms % 1000) as u32;
     let (year, month, day) = civil_from_days(secs / 86_400);
     let of_day = (secs % 86_400) as u32;
-    let mut out = String::with_capacity(24);
-    push_digits(&mut out, year, 4);
-    out.push('-');
-    push_digits(&mut out, month, 2);
-    out.push('-');
-    push_digits(&mut out, day, 2);
-    out.push('T');
-    push_digits(&mut out, of_day / 3600, 2);
-    out.push(':');
-    push_digits(&mut out, of_day % 3600 / 60, 2);
-    out.push(':');
-    push_digits(&mut out, of_day % 60, 2);
+    put2(buf, 0, year / 100);
+    put2(buf, 2, year % 100);
+    buf[4] = b'-';
+    put2(buf, 5, month);
+    buf[7] = b'-';
+    put2(buf, 8, day);
+    buf[10] = b'T';
+    put2(buf, 11, of_day / 3600);
+    buf[13] = b':';
+    put2(buf, 14, of_day % 3600 / 60);
+    buf[16] = b':';
+    put2(buf, 17, of_day % 60);
+    let mut len = 19;
     if milli != 0 {
-        out.push('.');
-        let (mut value, mut width) = (milli, 3);
-        while value % 10 == 0 {
-            value /= 10;
-            width -= 1;
+        buf[19] = b'.';
+        buf[20] = b'0' + (milli / 100) as u8;
+        buf[21] = b'0' + (milli / 10 % 10) as u8;
+        buf[22] = b'0' + (milli % 10) as u8;
+        len = 23;
+        // Trailing zeros trimmed, as `time` does (`.05`, not `.050`).
+        while buf[len - 1] == b'0' {
+            len -= 1;
         }
-        push_digits(&mut out, value, width);
     }
-    out.push('Z');
-    out
+    buf[len] = b'Z';
+    std::str::from_utf8(&buf[..=len]).ok()
 }
 
-fn push_digits(out: &mut String, value: u32, width: u32) {
-    for place in (0..width).rev() {
-        let digit = (value / 10u32.pow(place)) % 10;
-        out.push(char::from(b'0' + digit as u8));
+/// Two decimal digits of `value` (< 100) at `at`.
+fn put2(buf: &mut [u8], at: usize, value: u32) {
+    buf[at] = b'0' + (value / 10) as u8;
+    buf[at + 1] = b'0' + (value % 10) as u8;
+}
+
+/// Serialises `ms` as RFC 3339 without a heap allocation on the common path.
+fn serialize_ms<S: serde::Serializer>(ms: i64, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0u8; RFC3339_MAX];
+    match format_fast(ms, &mut buf) {
+        Some(text) => s.serialize_str(text),
+        None => s.serialize_str(&rfc3339_general(ms)),
     }
 }
 
@@ -102,7 +125,7 @@ pub mod rfc3339_ms {
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(ms: &i64, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&super::rfc3339(*ms))
+        super::serialize_ms(*ms, s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
@@ -117,7 +140,7 @@ pub mod rfc3339_ms_opt {
 
     pub fn serialize<S: Serializer>(ms: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
         match ms {
-            Some(ms) => s.serialize_str(&super::rfc3339(*ms)),
+            Some(ms) => super::serialize_ms(*ms, s),
             None => s.serialize_none(),
         }
     }

@@ -30,7 +30,11 @@ fn request_id(req: &ServiceRequest) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_string)
-        .unwrap_or_else(|| format!("{:016x}", rand::thread_rng().next_u64()))
+        .unwrap_or_else(|| {
+            let mut id = String::with_capacity(16);
+            crate::ids::push_hex(&mut id, rand::thread_rng().next_u64());
+            id
+        })
 }
 
 fn method_label(m: &actix_web::http::Method) -> &'static str {
