@@ -104,12 +104,18 @@ impl Variables for TemplateContext<'_> {
                     .collect::<Vec<_>>(),
             ),
             "vars" => TemplateValue::from_serialize(self.vars()),
-            _ => {
-                let set = self.transforms.iter().rev().find_map(|set| set.get(name));
-                let value = set.or_else(|| exec.input.as_object()?.get(name))?;
-                TemplateValue::from_serialize(value)
-            }
+            _ => TemplateValue::from_serialize(self.json(name)?),
         })
+    }
+
+    /// A transform's output or a field of the event; the names with a meaning of their own
+    /// (`payload`, `event`, …) are not plain JSON here.
+    fn json(&self, name: &str) -> Option<&Value> {
+        if matches!(name, "payload" | "event" | "execution" | "steps" | "vars") {
+            return None;
+        }
+        let set = self.transforms.iter().rev().find_map(|set| set.get(name));
+        set.or_else(|| self.exec.input.as_object()?.get(name))
     }
 }
 

@@ -28,6 +28,12 @@ pub enum TemplateError {
 /// What templates can see, looked up by top-level name.
 pub trait Variables {
     fn variable(&self, name: &str) -> Option<TemplateValue>;
+
+    /// The variable as plain JSON, when it is one (lets a template that only interpolates
+    /// skip the conversion to template values; see [`Piece`]).
+    fn json(&self, _name: &str) -> Option<&Value> {
+        None
+    }
 }
 
 /// A JSON object's keys are the variables (tests, benchmarks, tools).
@@ -35,6 +41,77 @@ impl Variables for Value {
     fn variable(&self, name: &str) -> Option<TemplateValue> {
         self.get(name).map(TemplateValue::from_serialize)
     }
+
+    fn json(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
+/// A template made only of literal text and `{{ name.field.field }}` interpolations — the
+/// common `Hi {{user.name}}` — is rendered without the template engine when every value it
+/// names is a string or an integer, which print the same either way; anything else (a
+/// filter, a missing field, a float, an object) goes through minijinja as usual.
+#[derive(Debug, PartialEq)]
+enum Piece {
+    Text(String),
+    Path(Vec<String>),
+}
+
+/// The pieces of `source` when it is such a template.
+fn simple_pieces(source: &str) -> Option<Vec<Piece>> {
+    let mut pieces = Vec::new();
+    let mut rest = source;
+    while !rest.is_empty() {
+        let open = rest.find("{{").unwrap_or(rest.len());
+        let text = &rest[..open];
+        if text.contains("{%") || text.contains("{#") {
+            return None;
+        }
+        if !text.is_empty() {
+            pieces.push(Piece::Text(text.to_string()));
+        }
+        rest = &rest[open..];
+        if rest.is_empty() {
+            break;
+        }
+        let close = rest.find("}}")?;
+        let inner = rest[2..close].trim_matches(' ');
+        let path: Vec<String> = inner.split('.').map(str::to_string).collect();
+        let is_ident = |s: &String| {
+            s.chars()
+                .next()
+                .is_some_and(|c| c == '_' || c.is_ascii_alphabetic())
+                && s.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+        };
+        if !path.iter().all(is_ident) {
+            return None;
+        }
+        pieces.push(Piece::Path(path));
+        rest = &rest[close + 2..];
+    }
+    Some(pieces)
+}
+
+/// Renders simple pieces, or None when a value is not a string or an integer.
+fn render_simple(pieces: &[Piece], vars: &(dyn Variables + Sync)) -> Option<String> {
+    let mut out = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::Path(path) => {
+                let mut value = vars.json(&path[0])?;
+                for field in &path[1..] {
+                    value = value.as_object()?.get(field)?;
+                }
+                match value {
+                    Value::String(s) => out.push_str(s),
+                    Value::Number(n) if n.is_i64() || n.is_u64() => out.push_str(&n.to_string()),
+                    _ => return None,
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 /// Templates kept at most, and their total source size; past either the cache starts over
@@ -48,11 +125,19 @@ pub struct Renderer {
     max_bytes: usize,
 }
 
+/// The names a cached template may read (see the module doc), and its pieces when it only
+/// interpolates.
+#[derive(Clone)]
+struct Cached {
+    names: Arc<[String]>,
+    simple: Option<Arc<[Piece]>>,
+}
+
 struct Compiled {
     /// Also holds the compiled templates, each named by its own source.
     env: Environment<'static>,
-    /// The names each cached template may read (see the module doc), by source.
-    names: FastMap<String, Arc<[String]>>,
+    /// What is known of each cached template, by source.
+    names: FastMap<String, Cached>,
     /// Total length of the cached sources.
     bytes: usize,
 }
@@ -111,8 +196,16 @@ impl Renderer {
         if !is_template(source) {
             return Ok(source.to_string());
         }
-        let names = self.template_names(source)?;
-        let ctx = context(&names, vars);
+        let cached = self.cached(source)?;
+        if let Some(pieces) = &cached.simple {
+            if let Some(out) = render_simple(pieces, vars) {
+                if out.len() > self.max_bytes {
+                    return Err(TemplateError::TooLarge(self.max_bytes));
+                }
+                return Ok(out);
+            }
+        }
+        let ctx = context(&cached.names, vars);
         let compiled = self.read();
         let out = match compiled.env.get_template(source) {
             Ok(template) => template.render(ctx),
@@ -170,14 +263,14 @@ impl Renderer {
     }
 
     /// Compiles and caches `source` if needed; returns the names it may read.
-    fn template_names(&self, source: &str) -> Result<Arc<[String]>, TemplateError> {
-        if let Some(names) = self.read().names.get(source) {
-            return Ok(names.clone());
+    fn cached(&self, source: &str) -> Result<Cached, TemplateError> {
+        if let Some(cached) = self.read().names.get(source) {
+            return Ok(cached.clone());
         }
         let mut compiled = self.compiled.write().unwrap_or_else(|e| e.into_inner());
         // Another thread may have compiled it while this one waited for the lock.
-        if let Some(names) = compiled.names.get(source) {
-            return Ok(names.clone());
+        if let Some(cached) = compiled.names.get(source) {
+            return Ok(cached.clone());
         }
         if compiled.names.len() >= MAX_CACHED || compiled.bytes + source.len() > MAX_CACHED_BYTES {
             compiled.env.clear_templates();
@@ -188,10 +281,13 @@ impl Renderer {
             .env
             .add_template_owned(source.to_string(), source.to_string())
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        let names: Arc<[String]> = names_in(source).into();
-        compiled.names.insert(source.to_string(), names.clone());
+        let cached = Cached {
+            names: names_in(source).into(),
+            simple: simple_pieces(source).map(Into::into),
+        };
+        compiled.names.insert(source.to_string(), cached.clone());
         compiled.bytes += source.len();
-        Ok(names)
+        Ok(cached)
     }
 }
 
@@ -246,6 +342,38 @@ fn describe(e: &minijinja::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn interpolation_only_templates_render_the_same_without_the_engine() {
+        let vars = serde_json::json!({
+            "user": {"name": "Ada \"Lovelace\" <ada@example.com>", "age": 36, "score": 1.5,
+                     "tags": ["a"], "admin": true, "none": null},
+            "n": 18_446_744_073_709_551_615u64,
+            "neg": -7
+        });
+        let r = Renderer::new(10_000, 1 << 20);
+        let cases = [
+            "Hi {{user.name}}",
+            "{{ user.name }} is {{user.age}}, {{n}} and {{neg}}!",
+            "{{user.score}} {{user.admin}} {{user.none}} {{user.tags}} {{user.missing}} {{missing.x}}",
+            "{{ user.name|upper }} {% if user.admin %}x{% endif %} {# c #}",
+            "plain }} text {{user.name}}",
+        ];
+        for source in cases {
+            let engine = {
+                let compiled = r.read();
+                compiled
+                    .env
+                    .render_str(source, context(&names_in(source), &vars))
+                    .unwrap()
+            };
+            assert_eq!(r.render(source, &vars).unwrap(), engine, "{source}");
+        }
+        assert!(simple_pieces("Hi {{user.name}}").is_some());
+        assert!(simple_pieces("{{ user.name|upper }}").is_none());
+        assert!(simple_pieces("{% if x %}{% endif %}").is_none());
+        assert!(simple_pieces("{{-x}}").is_none());
+    }
     use serde_json::json;
 
     fn renderer() -> Renderer {
