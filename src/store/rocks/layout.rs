@@ -63,6 +63,11 @@ impl Family {
         Family::Meta,
     ];
 
+    /// Position in [`Family::ALL`].
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Family::Accounts => "accounts",
@@ -181,6 +186,13 @@ mod tests {
         let p = exec_list_prefix("wf_1", None);
         assert!(exec_by_workflow("wf_1", "exec_a").starts_with(&p));
         assert!(!exec_by_workflow("wf_10", "exec_a").starts_with(&p));
+    }
+
+    #[test]
+    fn a_familys_index_is_its_place_in_all() {
+        for (i, family) in Family::ALL.iter().enumerate() {
+            assert_eq!(family.index(), i, "{}", family.name());
+        }
     }
 
     #[test]

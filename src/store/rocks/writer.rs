@@ -105,6 +105,7 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
     write_options.set_sync(fsync);
     let mut requests: Vec<WriteRequest> = Vec::with_capacity(max_batch);
     let mut counters = Counters::default();
+    let cfs = Handles::of(&db);
     while let Ok(first) = rx.recv() {
         requests.push(first);
         while requests.len() < max_batch {
@@ -120,30 +121,31 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
         let mut claimed: FastMap<Vec<u8>, String> = FastMap::default();
         // Counters changed by this batch: each is written once, with its final value, however
         // many requests moved it (every event moves two).
-        let mut touched: FastSet<(Family, Vec<u8>)> = FastSet::default();
+        let mut touched: FastSet<Vec<u8>> = FastSet::default();
         for req in &requests {
             let outcome = match &req.dedupe {
-                Some(check) => match find_duplicate(&db, check, &claimed) {
+                Some(check) => match find_duplicate(&db, &cfs, check, &claimed) {
                     Ok(Some(original)) => Ok(WriteOutcome::Duplicate(original)),
                     Ok(None) => {
                         claimed.insert(check.key.clone(), check.entry.execution_id.clone());
-                        add_ops(&db, &mut batch, &req.ops, &mut counters, &mut touched);
-                        let cf = handle(&db, Family::Dedupe);
+                        add_ops(&db, &cfs, &mut batch, &req.ops, &mut counters, &mut touched);
+                        let cf = cfs.get(Family::Dedupe);
                         batch.put_cf(cf, &check.key, codec::encode(&check.entry));
                         Ok(WriteOutcome::Written)
                     }
                     Err(e) => Err(e),
                 },
                 None => {
-                    add_ops(&db, &mut batch, &req.ops, &mut counters, &mut touched);
+                    add_ops(&db, &cfs, &mut batch, &req.ops, &mut counters, &mut touched);
                     Ok(WriteOutcome::Written)
                 }
             };
             outcomes.push(outcome);
         }
-        for counter in &touched {
-            let value = counters.values[counter];
-            batch.put_cf(handle(&db, counter.0), &counter.1, value.to_le_bytes());
+        let counters_cf = cfs.get(Family::Counters);
+        for key in &touched {
+            let value = counters.values[key.as_slice()];
+            batch.put_cf(counters_cf, key, value.to_le_bytes());
         }
         let result = db.write_opt(batch, &write_options);
         if result.is_err() {
@@ -167,31 +169,43 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
     }
 }
 
-fn handle(db: &DB, family: Family) -> &rocksdb::ColumnFamily {
-    db.cf_handle(family.name())
-        .expect("every column family is created when the store opens")
+/// Every column family's handle, looked up once: `cf_handle` searches a map by name, and a
+/// batch touches a handle for every op.
+struct Handles<'a>([&'a rocksdb::ColumnFamily; Family::ALL.len()]);
+
+impl<'a> Handles<'a> {
+    fn of(db: &'a DB) -> Handles<'a> {
+        Handles(Family::ALL.map(|family| {
+            db.cf_handle(family.name())
+                .expect("every column family is created when the store opens")
+        }))
+    }
+
+    fn get(&self, family: Family) -> &'a rocksdb::ColumnFamily {
+        self.0[family.index()]
+    }
 }
 
-/// Current values of the counters this writer has touched. Only the writer thread writes
-/// counters, so its memory is the truth once a value was loaded.
+/// Current values of the counters (`counters` family) this writer has touched. Only the
+/// writer thread writes counters, so its memory is the truth once a value was loaded.
 #[derive(Default)]
 struct Counters {
-    values: FastMap<(Family, Vec<u8>), i64>,
+    values: FastMap<Vec<u8>, i64>,
 }
 
 impl Counters {
-    fn add(&mut self, db: &DB, family: Family, key: &[u8], n: i64) {
-        let value = self
-            .values
-            .entry((family, key.to_vec()))
-            .or_insert_with(|| {
-                db.get_cf(handle(db, family), key)
-                    .ok()
-                    .flatten()
-                    .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-                    .map_or(0, i64::from_le_bytes)
-            });
-        *value += n;
+    fn add(&mut self, db: &DB, cf: &rocksdb::ColumnFamily, key: &[u8], n: i64) {
+        if let Some(value) = self.values.get_mut(key) {
+            *value += n;
+            return;
+        }
+        let stored = db
+            .get_cf(cf, key)
+            .ok()
+            .flatten()
+            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
+            .map_or(0, i64::from_le_bytes);
+        self.values.insert(key.to_vec(), stored + n);
     }
 }
 
@@ -199,18 +213,22 @@ impl Counters {
 /// `touched`, for the caller to write once per batch.
 fn add_ops(
     db: &DB,
+    cfs: &Handles<'_>,
     batch: &mut WriteBatch,
     ops: &[Op],
     counters: &mut Counters,
-    touched: &mut FastSet<(Family, Vec<u8>)>,
+    touched: &mut FastSet<Vec<u8>>,
 ) {
     for op in ops {
         match op {
-            Op::Put(f, k, v) => batch.put_cf(handle(db, *f), k, v),
-            Op::Delete(f, k) => batch.delete_cf(handle(db, *f), k),
+            Op::Put(f, k, v) => batch.put_cf(cfs.get(*f), k, v),
+            Op::Delete(f, k) => batch.delete_cf(cfs.get(*f), k),
             Op::Add(f, k, n) => {
-                counters.add(db, *f, k, *n);
-                touched.insert((*f, k.clone()));
+                debug_assert_eq!(*f, Family::Counters, "only counters are added to");
+                counters.add(db, cfs.get(Family::Counters), k, *n);
+                if !touched.contains(k.as_slice()) {
+                    touched.insert(k.clone());
+                }
             }
         }
     }
@@ -218,6 +236,7 @@ fn add_ops(
 
 fn find_duplicate(
     db: &DB,
+    cfs: &Handles<'_>,
     check: &DedupeCheck,
     claimed: &FastMap<Vec<u8>, String>,
 ) -> Result<Option<String>, StoreError> {
@@ -225,7 +244,7 @@ fn find_duplicate(
         return Ok(Some(id.clone()));
     }
     let found = db
-        .get_cf(handle(db, Family::Dedupe), &check.key)
+        .get_cf(cfs.get(Family::Dedupe), &check.key)
         .map_err(|e| StoreError::Db(e.to_string()))?;
     Ok(found
         .and_then(|bytes| codec::decode::<DedupeEntry>(&bytes).ok())
