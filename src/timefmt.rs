@@ -5,12 +5,20 @@ use time::format_description::well_known::Rfc3339;
 
 /// Milliseconds since the unix epoch, now.
 pub fn now_ms() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+    since_epoch().as_millis() as i64
 }
 
 /// Microseconds since the unix epoch, now. Execution ids are ordered by this.
 pub fn now_us() -> i64 {
-    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000) as i64
+    since_epoch().as_micros() as i64
+}
+
+/// The system clock as a duration since the epoch (zero before it): read several times per
+/// event, so without the calendar arithmetic of a full date-time.
+fn since_epoch() -> std::time::Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
 }
 
 /// RFC 3339 in UTC with a `Z` suffix and whole seconds, as the reference shows
@@ -75,12 +83,25 @@ fn put2(buf: &mut [u8], at: usize, value: u32) {
     buf[at + 1] = b'0' + (value % 10) as u8;
 }
 
-/// Serialises `ms` as RFC 3339 without a heap allocation on the common path.
+/// Serialises `ms` as RFC 3339 without a heap allocation on the common path. A record's
+/// timestamps mostly fall in the same millisecond (received, started, each step, completed),
+/// so the last text formatted on this thread is reused when it matches.
 fn serialize_ms<S: serde::Serializer>(ms: i64, s: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; RFC3339_MAX];
-    match format_fast(ms, &mut buf) {
-        Some(text) => s.serialize_str(text),
-        None => s.serialize_str(&rfc3339_general(ms)),
+    thread_local! {
+        static LAST: std::cell::Cell<(i64, [u8; RFC3339_MAX], usize)> =
+            const { std::cell::Cell::new((i64::MIN, [0; RFC3339_MAX], 0)) };
+    }
+    let (last_ms, mut buf, mut len) = LAST.get();
+    if last_ms != ms {
+        match format_fast(ms, &mut buf) {
+            Some(text) => len = text.len(),
+            None => return s.serialize_str(&rfc3339_general(ms)),
+        }
+        LAST.set((ms, buf, len));
+    }
+    match std::str::from_utf8(&buf[..len]) {
+        Ok(text) => s.serialize_str(text),
+        Err(_) => s.serialize_str(&rfc3339_general(ms)),
     }
 }
 
@@ -189,6 +210,29 @@ mod tests {
         for ms in samples {
             assert_eq!(rfc3339(ms), rfc3339_general(ms), "at {ms} ms");
         }
+    }
+
+    #[test]
+    fn serialised_timestamps_match_whether_or_not_the_last_one_is_reused() {
+        #[derive(serde::Serialize)]
+        struct Two {
+            #[serde(with = "rfc3339_ms")]
+            a: i64,
+            #[serde(with = "rfc3339_ms")]
+            b: i64,
+            #[serde(with = "rfc3339_ms")]
+            c: i64,
+        }
+        let text = serde_json::to_string(&Two {
+            a: 1_767_088_800_123,
+            b: 1_767_088_800_123,
+            c: 1_767_088_800_000,
+        })
+        .unwrap();
+        assert_eq!(
+            text,
+            r#"{"a":"2025-12-30T10:00:00.123Z","b":"2025-12-30T10:00:00.123Z","c":"2025-12-30T10:00:00Z"}"#
+        );
     }
 
     #[test]
