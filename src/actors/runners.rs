@@ -1,8 +1,8 @@
 //! The runners: the threads executions run on, as many as the cores. By default
 //! (`[engine] workers = 0`) they are the main runtime's worker threads, shared with the
 //! dispatcher, the refill and the actors: one thread per core, and no hop between runtimes
-//! for every execution (a runtime of its own cost ~25 µs of CPU per queued event and a tenth
-//! of the queued throughput on 2 cores, `load-tests/README.md`). With `workers = N` executions
+//! for every execution (a runtime of its own cost ~10 µs of CPU per queued event and ~9 % of
+//! the queued completions on 2 cores, `load-tests/queued_cpu.py`). With `workers = N` executions
 //! get a runtime of their own with N threads, so a CPU-heavy step (a template that renders
 //! for seconds) can never hold up routing and refilling either. The HTTP workers are actix's
 //! own threads in both cases: no execution ever runs on them.
