@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/install-build-deps.sh
+. scripts/install-test-deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
@@ -25,6 +26,8 @@ for check in .ci/check-systemd .ci/check-prometheus; do
     "$check"
   fi
 done
+echo "== interop: the official Standard Webhooks libraries and the reference's verifySignature"
+"$INTEROP_VENV/bin/python" tests/interop/run.py
 if [ -f load-tests/run.py ]; then
   echo "== load-test smoke run"
   python3 load-tests/run.py --smoke --out "$(mktemp -d)"

@@ -33,11 +33,19 @@ pub fn display_prefix(key: &str) -> String {
     key.chars().take(API_KEY_PREFIX.len() + 4).collect()
 }
 
-/// A signing secret (`whsec_` + 192 random bits) for webhook and outgoing-call signatures.
+/// Random bytes in a signing secret: 192 bits (Standard Webhooks allows 24 to 64).
+const SIGNING_SECRET_BYTES: usize = 24;
+
+/// A signing secret for webhook and outgoing-call signatures, in the Standard Webhooks form:
+/// `whsec_` + standard base64 of 192 random bits (the decoded bytes are the MAC key).
 pub fn generate_signing_secret() -> String {
-    let mut bytes = [0u8; 24];
+    let mut bytes = [0u8; SIGNING_SECRET_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("whsec_{}", hex::encode(bytes))
+    format!(
+        "{}{}",
+        crate::signature::SECRET_PREFIX,
+        crate::signature::base64_encode(&bytes)
+    )
 }
 
 #[cfg(test)]
@@ -59,6 +67,18 @@ mod tests {
             hash_api_key("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn signing_secrets_are_standard_webhooks_secrets() {
+        let secret = generate_signing_secret();
+        assert!(secret.starts_with("whsec_"));
+        assert_eq!(secret.len(), 6 + 32, "{secret}");
+        assert_eq!(
+            crate::signature::standard_key(&secret).len(),
+            SIGNING_SECRET_BYTES
+        );
+        assert_ne!(secret, generate_signing_secret());
     }
 
     #[test]

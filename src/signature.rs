@@ -1,5 +1,19 @@
 //! HMAC-SHA256 signatures: signing outgoing bodies and verifying incoming webhooks.
 //! Pure functions, no IO. Comparisons use the MAC's constant-time verify, never `==`.
+//!
+//! Two schemes, both ways:
+//! * `X-Botcadence-Signature`: lowercase hex HMAC-SHA256 of the body, keyed with the secret's
+//!   text exactly as shown (`whsec_…` included), which is what the reference's
+//!   `verifySignature` computes.
+//! * [Standard Webhooks](https://www.standardwebhooks.com/): `webhook-id`,
+//!   `webhook-timestamp`, `webhook-signature` (space-separated `v1,<base64>` entries), the MAC
+//!   of `id.timestamp.body` keyed with the **base64-decoded** bytes after `whsec_`, as the
+//!   specification and its official libraries do.
+//!
+//! Secrets issued before secrets were base64 (`whsec_` + 48 hex digits) decode as base64 too,
+//! so the official libraries work with them unchanged; for those secrets a Standard Webhooks
+//! signature keyed with the secret's text after `whsec_` (how earlier versions read it) is
+//! also accepted, so senders written against earlier versions keep working.
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -8,6 +22,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// The header carrying our signature, both ways.
 pub const SIGNATURE_HEADER: &str = "X-Botcadence-Signature";
+
+/// Prefix of every secret we issue, as Standard Webhooks writes them.
+pub const SECRET_PREFIX: &str = "whsec_";
 
 fn mac(secret: &[u8]) -> HmacSha256 {
     HmacSha256::new_from_slice(secret).expect("HMAC accepts keys of any length")
@@ -32,10 +49,24 @@ pub fn verify_hex(secret: &str, body: &[u8], signature_hex: &str) -> bool {
     m.verify_slice(&sig).is_ok()
 }
 
-/// Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`): the signed
-/// content is `id.timestamp.body`, the key is the secret after its `whsec_` prefix (used as
-/// raw bytes here; we issue hex secrets), and the header holds space-separated `v1,<base64>`
-/// entries. Returns true when any entry matches.
+/// The Standard Webhooks key of a secret: the base64-decoded bytes after `whsec_`. A secret
+/// that is not valid base64 (none we issue) is used as its text, so it still signs and
+/// verifies consistently.
+pub fn standard_key(secret: &str) -> Vec<u8> {
+    let text = secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret);
+    base64_decode(text).unwrap_or_else(|| text.as_bytes().to_vec())
+}
+
+/// Whether a secret has the form earlier versions issued (`whsec_` + 48 hex digits), whose
+/// Standard Webhooks key was read as text.
+fn is_legacy_hex_secret(secret: &str) -> bool {
+    secret
+        .strip_prefix(SECRET_PREFIX)
+        .is_some_and(|t| t.len() == 48 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Checks a `webhook-signature` header: true when any `v1,` entry matches (several entries
+/// are how a sender rotates keys; other versions, e.g. `v1a,`, are skipped).
 pub fn verify_standard_webhook(
     secret: &str,
     msg_id: &str,
@@ -43,23 +74,25 @@ pub fn verify_standard_webhook(
     body: &[u8],
     header: &str,
 ) -> bool {
-    header.split_whitespace().any(|entry| {
-        let Some(b64) = entry.strip_prefix("v1,") else {
-            return false;
-        };
-        let Some(sig) = base64_decode(b64) else {
-            return false;
-        };
-        standard_mac(secret, msg_id, timestamp, body)
-            .verify_slice(&sig)
-            .is_ok()
+    let mut keys = vec![standard_key(secret)];
+    if is_legacy_hex_secret(secret) {
+        keys.push(secret.as_bytes()[SECRET_PREFIX.len()..].to_vec());
+    }
+    let signatures: Vec<Vec<u8>> = header
+        .split_whitespace()
+        .filter_map(|entry| base64_decode(entry.strip_prefix("v1,")?))
+        .collect();
+    keys.iter().any(|key| {
+        let m = standard_mac(key, msg_id, timestamp, body);
+        signatures
+            .iter()
+            .any(|sig| m.clone().verify_slice(sig).is_ok())
     })
 }
 
-/// The Standard Webhooks MAC over `id.timestamp.body`, keyed with the secret after `whsec_`.
-fn standard_mac(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
-    let key = secret.strip_prefix("whsec_").unwrap_or(secret);
-    let mut m = mac(key.as_bytes());
+/// The Standard Webhooks MAC over `id.timestamp.body`.
+fn standard_mac(key: &[u8], msg_id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    let mut m = mac(key);
     m.update(msg_id.as_bytes());
     m.update(b".");
     m.update(timestamp.as_bytes());
@@ -68,15 +101,16 @@ fn standard_mac(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> Hma
     m
 }
 
-/// Signs like a Standard Webhooks sender would; used by tests and examples.
+/// The `webhook-signature` value a Standard Webhooks sender writes: `v1,<base64 MAC>`.
 pub fn sign_standard_webhook(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> String {
-    let m = standard_mac(secret, msg_id, timestamp, body);
+    let m = standard_mac(&standard_key(secret), msg_id, timestamp, body);
     format!("v1,{}", base64_encode(&m.finalize().into_bytes()))
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-fn base64_encode(bytes: &[u8]) -> String {
+/// Standard base64 with padding.
+pub fn base64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
         let b = [
@@ -96,12 +130,18 @@ fn base64_encode(bytes: &[u8]) -> String {
     out
 }
 
+/// Strict standard base64: padding optional but never more than needed, no stray characters,
+/// no leftover bits (so each value has exactly one accepted spelling).
 fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let data = s.trim_end_matches('=');
+    let padding = s.len() - data.len();
+    if padding > 2 || (padding > 0 && s.len() % 4 != 0) || data.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(data.len() * 3 / 4);
     let mut acc = 0u32;
     let mut bits = 0;
-    for c in s.bytes() {
+    for c in data.bytes() {
         let v = B64.iter().position(|&x| x == c)? as u32;
         acc = (acc << 6) | v;
         bits += 6;
@@ -109,6 +149,9 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
             bits -= 8;
             out.push((acc >> bits) as u8);
         }
+    }
+    if acc & ((1 << bits) - 1) != 0 {
+        return None;
     }
     Some(out)
 }
@@ -167,6 +210,56 @@ mod tests {
             b"{}",
             "v1,"
         ));
+    }
+
+    /// The example of the Standard Webhooks specification's reference libraries (the same
+    /// value their own test suites check).
+    #[test]
+    fn standard_webhooks_are_keyed_with_the_decoded_secret() {
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let (id, ts, body) = (
+            "msg_p5jXN8AQM9LWM0D4loKWxJek",
+            "1614265330",
+            br#"{"test": 2432232314}"#,
+        );
+        let expected = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+        assert_eq!(sign_standard_webhook(secret, id, ts, body), expected);
+        assert!(verify_standard_webhook(secret, id, ts, body, expected));
+        // Key rotation: several entries, any one matching is enough; other versions skipped.
+        let rotated = format!("v1a,xyz v1,AAAA {expected}");
+        assert!(verify_standard_webhook(secret, id, ts, body, &rotated));
+        // The secret's text as the key (the old reading) is not accepted for such secrets.
+        let mut m = mac(b"MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+        m.update(format!("{id}.{ts}.").as_bytes());
+        m.update(body);
+        let text_keyed = format!("v1,{}", base64_encode(&m.finalize().into_bytes()));
+        assert!(!verify_standard_webhook(secret, id, ts, body, &text_keyed));
+    }
+
+    #[test]
+    fn secrets_of_earlier_versions_verify_both_ways() {
+        let secret = format!("whsec_{}", "0a1b2c3d".repeat(6));
+        let (id, ts, body) = ("msg_1", "1700000000", b"{}");
+        // Official libraries decode the hex text as base64: that is our key now.
+        let official = sign_standard_webhook(&secret, id, ts, body);
+        assert!(verify_standard_webhook(&secret, id, ts, body, &official));
+        // Senders written against earlier versions keyed the MAC with the text.
+        let mut m = mac(&secret.as_bytes()[6..]);
+        m.update(format!("{id}.{ts}.").as_bytes());
+        m.update(body);
+        let legacy = format!("v1,{}", base64_encode(&m.finalize().into_bytes()));
+        assert_ne!(legacy, official);
+        assert!(verify_standard_webhook(&secret, id, ts, body, &legacy));
+    }
+
+    #[test]
+    fn base64_decoding_is_strict() {
+        assert_eq!(base64_decode("Zm8=").unwrap(), b"fo");
+        assert_eq!(base64_decode("Zm8").unwrap(), b"fo");
+        assert!(base64_decode("Zm9=").is_none(), "leftover bits");
+        assert!(base64_decode("Zm8===").is_none());
+        assert!(base64_decode("Z").is_none());
+        assert!(base64_decode("Zm-8").is_none());
     }
 
     #[test]

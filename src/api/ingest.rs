@@ -106,10 +106,11 @@ fn check_signature(
         header(req, "webhook-timestamp"),
         header(req, "webhook-signature"),
     ) {
-        let tolerance = state.settings.webhooks.timestamp_tolerance_secs as i64;
+        let tolerance = state.settings.webhooks.timestamp_tolerance_secs;
+        // abs_diff: the timestamp is the sender's, any i64 must be safe to compare.
         let fresh = ts
             .parse::<i64>()
-            .is_ok_and(|t| (now_ms() / 1000 - t).abs() <= tolerance);
+            .is_ok_and(|t| (now_ms() / 1000).abs_diff(t) <= tolerance);
         if !fresh {
             return Err(ApiError::SignatureInvalid(
                 "The webhook-timestamp header is missing, malformed or outside the tolerance"

@@ -119,12 +119,14 @@ impl Variables for TemplateContext<'_> {
     }
 }
 
-/// Runs one attempt of one action.
+/// Runs one attempt of one action; `step` is its index in the workflow (it names the
+/// outgoing message, so every attempt of one step carries the same `webhook-id`).
 pub async fn execute_action(
     action: &ActionSpec,
     ctx: &TemplateContext<'_>,
     deps: &ActionDeps,
     signing_secret: &str,
+    step: usize,
     now_ms: i64,
 ) -> StepOutcome {
     let r = &deps.renderer;
@@ -182,6 +184,7 @@ pub async fn execute_action(
                 body,
                 json_body,
                 timeout,
+                message_id: format!("msg_{}_{step}", ctx.exec.id),
             };
             Box::pin(deps.http.call(request, signing_secret)).await
         }

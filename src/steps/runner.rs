@@ -204,7 +204,8 @@ pub async fn run<C: Checkpoint>(
             let attempt = exec.steps[i].attempts;
             let ctx = template_context(exec);
             let t0 = Instant::now();
-            let outcome = execute_action(&spec.action, &ctx, deps, signing_secret, now_ms()).await;
+            let outcome =
+                execute_action(&spec.action, &ctx, deps, signing_secret, i, now_ms()).await;
             let ok = matches!(
                 outcome,
                 StepOutcome::Done(_) | StepOutcome::Stop(_) | StepOutcome::Suspend { .. }

@@ -183,8 +183,9 @@ fn hmac_hex(secret: &str, body: &[u8]) -> String {
     hex::encode(m.finalize().into_bytes())
 }
 
-/// Runs the reference's JavaScript `verifySignature` with Node.js when it is installed.
-fn verify_with_reference_js(payload: &[u8], signature: &str, secret: &str) -> Option<bool> {
+/// Runs the reference's JavaScript `verifySignature` with Node.js (required: `.ci/run`
+/// installs it; a missing Node fails the test rather than skipping the check).
+fn verify_with_reference_js(payload: &[u8], signature: &str, secret: &str) -> bool {
     let script = r#"
 const crypto = require('crypto');
 function verifySignature(payload, signature, secret) {
@@ -218,8 +219,8 @@ console.log(verifySignature(payload, process.argv[2], process.argv[3]) ? 'valid'
     let out = std::process::Command::new("node")
         .args(["-e", script, &b64, signature, secret])
         .output()
-        .ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).trim() == "valid")
+        .expect("Node.js runs the reference's verifySignature (install nodejs)");
+    String::from_utf8_lossy(&out.stdout).trim() == "valid"
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -261,12 +262,10 @@ async fn http_requests_are_signed_verifiably_with_the_account_secret() {
     assert_eq!(body["execution"], exec["id"]);
     let sig = req.signature.expect("signed");
     assert_eq!(sig, hmac_hex(&secret, &req.body));
-    if let Some(valid) = verify_with_reference_js(&req.body, &sig, &secret) {
-        assert!(
-            valid,
-            "the reference's verifySignature accepts our signature"
-        );
-    }
+    assert!(
+        verify_with_reference_js(&req.body, &sig, &secret),
+        "the reference's verifySignature accepts our signature"
+    );
 
     // After rotation, the new secret signs.
     let rotated = app.post("/v1/signing-secret/rotate", json!({})).await.body["secret"]

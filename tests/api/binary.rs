@@ -616,3 +616,88 @@ async fn a_delay_posted_before_kill_9_fires_once_after_the_restart_and_not_early
         "the backlog is all still listed: {page}"
     );
 }
+
+/// A proxy from the environment would resolve and connect in the daemon's place, so the SSRF
+/// guard would never see the address: `http_request` must ignore every proxy variable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_requests_ignore_proxies_from_the_environment() {
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_url = format!("http://{}", proxy.local_addr().unwrap());
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = proxy.accept().await {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let proxy_env: Vec<(&str, &str)> = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ]
+    .into_iter()
+    .map(|k| (k, proxy_url.as_str()))
+    .chain([("BOTCADENCE_HTTP_ACTIONS__ALLOW_CIDRS", "[]")])
+    .collect();
+    let d = start(dir.path(), &proxy_env);
+    let key = d.first_key();
+    let (s, wf) = call(&client, reqwest::Method::POST, format!("{}/v1/workflows", d.base), &key, Some(json!({
+        "name": "metadata", "status": "active", "trigger": {"type": "webhook"},
+        "actions": [{"type": "http_request", "config": {"url": "http://localhost/latest/meta-data", "method": "GET"}}]
+    }))).await;
+    assert_eq!(s, 201, "{wf}");
+    let (s, hook) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", d.base),
+        &key,
+        Some(json!({"workflow_id": wf["id"], "event": "e"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{hook}");
+    let r = client
+        .post(hook["url"].as_str().unwrap())
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let id = r.json::<Value>().await.unwrap()["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exec = loop {
+        let (_, exec) = call(
+            &client,
+            reqwest::Method::GET,
+            format!("{}/v1/executions/{id}", d.base),
+            &key,
+            None,
+        )
+        .await;
+        if exec["status"] == "failed" || exec["status"] == "success" {
+            break exec;
+        }
+        assert!(Instant::now() < deadline, "never finished: {exec}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(exec["status"], "failed", "{exec}");
+    assert!(
+        exec["steps"][0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("SSRF"),
+        "{exec}"
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the proxy was used"
+    );
+}

@@ -198,6 +198,23 @@ async fn signed_hooks_require_a_valid_signature() {
     )
     .await;
     assert_eq!(r.status, 401, "stale timestamps are refused");
+    // Extreme timestamps are compared without overflow.
+    for extreme in [i64::MIN.to_string(), i64::MAX.to_string()] {
+        let sig = sign_standard_webhook(secret, "msg_3", &extreme, body);
+        let r = into_response(
+            app.client
+                .post(url)
+                .body(body.to_vec())
+                .header("webhook-id", "msg_3")
+                .header("webhook-timestamp", &extreme)
+                .header("webhook-signature", &sig)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{extreme}: {}", r.text);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
