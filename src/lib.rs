@@ -19,6 +19,7 @@ pub mod steps;
 
 pub mod metrics;
 pub mod model;
+pub mod process_metrics;
 pub mod ratelimit;
 pub mod signature;
 pub mod startup;

@@ -54,8 +54,7 @@ pub fn install() -> Option<PrometheusHandle> {
             describe();
             zero_counters();
             gauge!("botcadence_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
-            gauge!("botcadence_process_start_time_seconds")
-                .set(crate::timefmt::now_ms() as f64 / 1000.0);
+            crate::process_metrics::record_start();
             Some(handle)
         })
         .clone()
@@ -154,23 +153,6 @@ fn describe() {
         Unit::Seconds,
         "Duration of one group commit, fsync included."
     );
-    describe_counter!(
-        "botcadence_process_cpu_seconds_total",
-        Unit::Seconds,
-        "CPU time used by the process."
-    );
-    describe_gauge!(
-        "botcadence_process_resident_memory_bytes",
-        Unit::Bytes,
-        "Resident memory."
-    );
-    describe_gauge!("botcadence_process_open_fds", "Open file descriptors.");
-    describe_gauge!("botcadence_process_max_fds", "File descriptor limit.");
-    describe_gauge!(
-        "botcadence_process_start_time_seconds",
-        Unit::Seconds,
-        "Start time, unix seconds."
-    );
     describe_gauge!("botcadence_build_info", "Build information; always 1.");
 }
 
@@ -208,8 +190,8 @@ fn zero_counters() {
 
 /// Gauges computed on demand, just before a scrape renders.
 /// `store_stats` (RocksDB's size in bytes, whether it stalls writes, its memory by kind) and
-/// `p` (from /proc) are read by the caller off the async threads.
-pub fn refresh_gauges(state: &AppState, stats: StoreStats, p: ProcessStats) {
+/// are read by the caller off the async threads.
+pub fn refresh_gauges(state: &AppState, stats: StoreStats) {
     let admission = state.engine.admission();
     gauge!("botcadence_engine_executions_pending").set(admission.pending() as f64);
     let oldest = admission.oldest_received_us().map_or(0.0, |us| {
@@ -236,55 +218,4 @@ pub fn refresh_gauges(state: &AppState, stats: StoreStats, p: ProcessStats) {
         gauge!("botcadence_store_memory_bytes", "kind" => kind).set(bytes as f64);
     }
     gauge!("botcadence_store_write_stalled").set(if stats.write_stalled { 1.0 } else { 0.0 });
-    metrics::counter!("botcadence_process_cpu_seconds_total").absolute(p.cpu_seconds as u64);
-    gauge!("botcadence_process_resident_memory_bytes").set(p.rss_bytes as f64);
-    gauge!("botcadence_process_open_fds").set(p.open_fds as f64);
-    gauge!("botcadence_process_max_fds").set(p.max_fds as f64);
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ProcessStats {
-    pub cpu_seconds: f64,
-    pub rss_bytes: u64,
-    pub open_fds: u64,
-    pub max_fds: u64,
-}
-
-/// Reads this process's CPU, memory and descriptors from /proc (Linux).
-pub fn process_stats() -> ProcessStats {
-    let mut s = ProcessStats::default();
-    // SAFETY: sysconf only reads configuration values.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
-    // SAFETY: as above.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
-    if let Ok(stat) = std::fs::read_to_string("/proc/self/stat") {
-        // Fields after the command name (which may hold spaces) start after the last ')'.
-        if let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) {
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
-            let utime: f64 = f.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-            let stime: f64 = f.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
-            s.cpu_seconds = (utime + stime) / ticks;
-        }
-    }
-    if let Ok(statm) = std::fs::read_to_string("/proc/self/statm") {
-        let rss: u64 = statm
-            .split_whitespace()
-            .nth(1)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        s.rss_bytes = rss * page;
-    }
-    s.open_fds = std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count() as u64)
-        .unwrap_or(0);
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes into the struct we own.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 {
-        s.max_fds = lim.rlim_cur;
-    }
-    s
 }

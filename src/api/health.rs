@@ -40,15 +40,16 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // The store's figures and /proc are read off the async threads.
     let stats = state.store.stats().await.unwrap_or_default();
-    let process = tokio::task::spawn_blocking(crate::metrics::process_stats)
+    let process = tokio::task::spawn_blocking(crate::process_metrics::read)
         .await
         .unwrap_or_default();
-    crate::metrics::refresh_gauges(&state, stats, process);
-    let body = state
+    crate::metrics::refresh_gauges(&state, stats);
+    let mut body = state
         .metrics
         .as_ref()
         .map(|h| h.render())
         .unwrap_or_default();
+    body.push_str(&crate::process_metrics::render(&process));
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(body)

@@ -346,13 +346,19 @@ async fn metrics_describe_requests_events_executions_store_and_process() {
         "botcadence_store_size_bytes",
         "botcadence_store_write_stalled",
         "botcadence_store_write_batch_size_bucket",
-        "botcadence_process_cpu_seconds_total",
-        "botcadence_process_resident_memory_bytes",
-        "botcadence_process_open_fds",
+        "\nprocess_cpu_seconds_total ",
+        "\nprocess_resident_memory_bytes ",
+        "\nprocess_open_fds ",
+        "\nprocess_max_fds ",
+        "\nprocess_start_time_seconds ",
         "botcadence_build_info{version=",
     ] {
         assert!(m.text.contains(needle), "missing {needle}");
     }
+    assert!(
+        !m.text.contains("botcadence_process_"),
+        "process metrics carry the standard names only"
+    );
     let hook_id = hook["id"].as_str().unwrap();
     assert!(
         !m.text.contains(hook_id) && !m.text.contains("hook_nope"),
