@@ -155,6 +155,7 @@ impl Application {
         let server = HttpServer::new(move || {
             let state = app_state.clone();
             App::new()
+                .wrap(from_fn(api::middleware::head_as_get))
                 .wrap(from_fn(api::middleware::observe))
                 .configure(move |cfg| api::routes(cfg, state))
         })

@@ -30,8 +30,9 @@ pub enum ApiError {
     SignatureInvalid(String),
     /// 404 `not_found`.
     NotFound(String),
-    /// 405 `method_not_allowed`.
-    MethodNotAllowed,
+    /// 405 `method_not_allowed`, with the methods the path does allow (the `Allow` header,
+    /// RFC 9110 §15.5.6).
+    MethodNotAllowed { allow: &'static str },
     /// 409 with a specific code (`workflow_inactive`, `conflict`).
     Conflict { code: &'static str, message: String },
     /// 413 `payload_too_large`.
@@ -100,7 +101,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::SignatureInvalid(_) => "signature_invalid",
             ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -121,7 +122,7 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(message)
             | ApiError::RateLimited { message, .. }
             | ApiError::Unavailable { message, .. } => message.clone(),
-            ApiError::MethodNotAllowed => "This method is not allowed on this path".into(),
+            ApiError::MethodNotAllowed { .. } => "This method is not allowed on this path".into(),
             ApiError::Internal(_) => "An internal error occurred".into(),
         }
     }
@@ -150,7 +151,7 @@ impl ResponseError for ApiError {
             ApiError::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) | ApiError::SignatureInvalid(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -172,6 +173,9 @@ impl ResponseError for ApiError {
             }
             ApiError::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::MethodNotAllowed { allow } if !allow.is_empty() => {
+                res.insert_header((header::ALLOW, *allow));
             }
             _ => {}
         }
@@ -248,6 +252,6 @@ pub async fn not_found_route() -> Result<HttpResponse, ApiError> {
 }
 
 /// Fallback for known paths with an unsupported method.
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed)
+pub async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::MethodNotAllowed { allow })
 }

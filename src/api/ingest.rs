@@ -141,7 +141,7 @@ pub async fn ingest(
         return Err(ApiError::NotFound("No such route".into()));
     }
     if req.method() != actix_web::http::Method::POST {
-        return Err(ApiError::MethodNotAllowed);
+        return Err(ApiError::MethodNotAllowed { allow: "POST" });
     }
     let result = accept(&state, &req, hook_id, payload).await;
     if let Err(e) = &result {

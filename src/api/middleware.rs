@@ -19,6 +19,19 @@ use crate::ratelimit::Quota;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
+/// HEAD is GET without the body (RFC 9110 §9.3.2): the request is routed as a GET, and the
+/// HTTP layer, which remembers the request was HEAD, sends the headers (`Content-Length`
+/// included) and no body.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    next.call(req).await
+}
+
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(REQUEST_ID)
@@ -171,7 +184,8 @@ fn envelope_errors<B: MessageBody + 'static>(res: ServiceResponse<B>) -> Service
     }
     let api = match status.as_u16() {
         404 => ApiError::NotFound("No such route".into()),
-        405 => ApiError::MethodNotAllowed,
+        // Every 405 comes from our routes with its `Allow`; this one cannot know the methods.
+        405 => ApiError::MethodNotAllowed { allow: "" },
         413 => ApiError::PayloadTooLarge("The request body is too large".into()),
         415 => ApiError::UnsupportedMediaType("Unsupported content type".into()),
         429 => ApiError::RateLimited {

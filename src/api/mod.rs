@@ -55,57 +55,69 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .limit(api_limit)
         .error_handler(move |err, req| error::json_error(err, req, api_limit));
     let query = web::QueryConfig::default().error_handler(error::query_error);
-    let resource =
-        |path: &str| web::resource(path).default_service(web::to(error::method_not_allowed));
+    // Each resource lists the methods it allows, for the `Allow` header of its 405. HEAD is
+    // answered wherever GET is (`middleware::head_as_get`).
+    let resource = |path: &str, allow: &'static str| {
+        web::resource(path).default_service(web::to(move || error::method_not_allowed(allow)))
+    };
+    const GET: &str = "GET, HEAD";
+    const GET_POST: &str = "GET, HEAD, POST";
+    const POST: &str = "POST";
 
     cfg.app_data(state)
         .app_data(json)
         .app_data(query)
-        .service(resource("/healthz").route(web::get().to(health::healthz)))
-        .service(resource("/readyz").route(web::get().to(health::readyz)))
-        .service(resource("/metrics").route(web::get().to(health::metrics)))
+        .service(resource("/healthz", GET).route(web::get().to(health::healthz)))
+        .service(resource("/readyz", GET).route(web::get().to(health::readyz)))
+        .service(resource("/metrics", GET).route(web::get().to(health::metrics)))
         // A scope, not a `{hook_id}` resource: the router matches a static prefix instead of
         // running a regex on the hottest path (see `ingest::ingest`).
         .service(web::scope("/webhooks").default_service(web::to(ingest::ingest)))
         .service(
             web::scope("/v1")
                 .service(
-                    resource("/workflows")
+                    resource("/workflows", GET_POST)
                         .route(web::get().to(workflows::list))
                         .route(web::post().to(workflows::create)),
                 )
                 .service(
-                    resource("/workflows/{id}")
+                    resource("/workflows/{id}", "GET, HEAD, PATCH, DELETE")
                         .route(web::get().to(workflows::get))
                         .route(web::patch().to(workflows::update))
                         .route(web::delete().to(workflows::delete)),
                 )
                 .service(
-                    resource("/workflows/{id}/executions").route(web::get().to(executions::list)),
+                    resource("/workflows/{id}/executions", GET)
+                        .route(web::get().to(executions::list)),
                 )
-                .service(resource("/executions/{id}").route(web::get().to(executions::get)))
+                .service(resource("/executions/{id}", GET).route(web::get().to(executions::get)))
                 .service(
-                    resource("/executions/{id}/replay").route(web::post().to(executions::replay)),
+                    resource("/executions/{id}/replay", POST)
+                        .route(web::post().to(executions::replay)),
                 )
                 .service(
-                    resource("/webhooks")
+                    resource("/webhooks", GET_POST)
                         .route(web::get().to(webhooks::list))
                         .route(web::post().to(webhooks::create)),
                 )
                 .service(
-                    resource("/webhooks/{id}")
+                    resource("/webhooks/{id}", "GET, HEAD, DELETE")
                         .route(web::get().to(webhooks::get))
                         .route(web::delete().to(webhooks::delete)),
                 )
                 .service(
-                    resource("/api-keys")
+                    resource("/api-keys", GET_POST)
                         .route(web::get().to(api_keys::list))
                         .route(web::post().to(api_keys::create)),
                 )
-                .service(resource("/api-keys/{id}").route(web::delete().to(api_keys::delete)))
-                .service(resource("/signing-secret").route(web::get().to(api_keys::signing_secret)))
                 .service(
-                    resource("/signing-secret/rotate")
+                    resource("/api-keys/{id}", "DELETE").route(web::delete().to(api_keys::delete)),
+                )
+                .service(
+                    resource("/signing-secret", GET).route(web::get().to(api_keys::signing_secret)),
+                )
+                .service(
+                    resource("/signing-secret/rotate", POST)
                         .route(web::post().to(api_keys::rotate_signing_secret)),
                 )
                 .default_service(web::to(error::not_found_route)),
@@ -113,19 +125,22 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(
             web::scope("/admin/v1")
                 .service(
-                    resource("/accounts")
+                    resource("/accounts", GET_POST)
                         .route(web::get().to(admin::list_accounts))
                         .route(web::post().to(admin::create_account)),
                 )
                 .service(
-                    resource("/accounts/{id}")
+                    resource("/accounts/{id}", "GET, HEAD, PATCH")
                         .route(web::get().to(admin::get_account))
                         .route(web::patch().to(admin::update_account)),
                 )
                 .service(
-                    resource("/accounts/{id}/api-keys").route(web::post().to(admin::create_key)),
+                    resource("/accounts/{id}/api-keys", POST)
+                        .route(web::post().to(admin::create_key)),
                 )
-                .service(resource("/api-keys/{id}").route(web::delete().to(admin::revoke_key)))
+                .service(
+                    resource("/api-keys/{id}", "DELETE").route(web::delete().to(admin::revoke_key)),
+                )
                 .default_service(web::to(error::not_found_route)),
         )
         .default_service(web::to(error::not_found_route));

@@ -10,8 +10,8 @@ use super::auth::Authed;
 use super::error::ApiError;
 use super::pagination::Page;
 use super::views;
-use crate::model::{Workflow, WorkflowStatus};
-use crate::steps::spec::{validate_actions, validate_trigger};
+use crate::model::{Action, Workflow, WorkflowStatus};
+use crate::steps::spec::{check_http_timeouts, validate_actions, validate_trigger};
 use crate::timefmt::now_ms;
 
 const MAX_NAME_LEN: usize = 200;
@@ -57,6 +57,14 @@ pub fn owned_workflow(
         .ok_or_else(|| ApiError::not_found("Workflow"))
 }
 
+/// The actions of a create or update: valid in themselves, and within this daemon's limits
+/// (a `timeout_ms` above `[http_actions] max_timeout_ms` is refused, not silently capped).
+fn checked_actions(state: &AppState, actions: &Value) -> Result<Vec<Action>, ApiError> {
+    let parsed = validate_actions(actions, &state.deps.renderer)?;
+    check_http_timeouts(&parsed, state.settings.http_actions.max_timeout_ms)?;
+    Ok(parsed)
+}
+
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authed,
@@ -95,7 +103,7 @@ pub async fn create(
     };
     let actions = match obj.get("actions") {
         None | Some(Value::Null) => return Err(ApiError::required("actions")),
-        Some(a) => validate_actions(a, &state.deps.renderer)?,
+        Some(a) => checked_actions(&state, a)?,
     };
     let status = match obj.get("status") {
         None | Some(Value::Null) => WorkflowStatus::Draft,
@@ -155,7 +163,7 @@ pub async fn update(
         wf.trigger = validate_trigger(v)?;
     }
     if let Some(v) = obj.get("actions") {
-        wf.actions = validate_actions(v, &state.deps.renderer)?;
+        wf.actions = checked_actions(&state, v)?;
     }
     if let Some(v) = obj.get("status") {
         wf.status = parse_status(v)?;

@@ -168,6 +168,22 @@ pub fn validate_actions(actions: &Value, renderer: &Renderer) -> Result<Vec<Acti
     Ok(out)
 }
 
+/// Refuses an `http_request` whose `timeout_ms` exceeds `max_ms` (the daemon's
+/// `[http_actions] max_timeout_ms`), naming the field. Checked when a workflow is written;
+/// at run time a timeout is still capped, in case the maximum was lowered since.
+pub fn check_http_timeouts(actions: &[Action], max_ms: u64) -> Result<(), FieldError> {
+    for (i, action) in actions.iter().enumerate() {
+        let timeout = action.config.get("timeout_ms").and_then(Value::as_u64);
+        if action.kind == "http_request" && timeout.is_some_and(|ms| ms > max_ms) {
+            return Err(FieldError::invalid(
+                format!("actions[{i}].config.timeout_ms"),
+                format!("must be at most {max_ms} (this daemon's [http_actions] max_timeout_ms)"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Parses one stored action into its typed form (also used when running).
 pub fn parse_step(
     index: usize,

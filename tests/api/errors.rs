@@ -60,16 +60,131 @@ async fn unknown_routes_and_methods_answer_in_the_envelope() {
         assert_eq!(r.status, 404, "{path}");
         assert!(is_envelope(&r.body, "not_found"), "{path}: {}", r.text);
     }
-    for (m, path) in [
-        (Method::PUT, "/v1/workflows"),
-        (Method::POST, "/v1/workflows/wf_1"),
-        (Method::GET, "/webhooks/hook_1"),
-        (Method::DELETE, "/healthz"),
+    for (m, path, allow) in [
+        (Method::PUT, "/v1/workflows", "GET, HEAD, POST"),
+        (
+            Method::POST,
+            "/v1/workflows/wf_1",
+            "GET, HEAD, PATCH, DELETE",
+        ),
+        (Method::GET, "/webhooks/hook_1", "POST"),
+        (Method::HEAD, "/webhooks/hook_1", "POST"),
+        (Method::DELETE, "/healthz", "GET, HEAD"),
+        (Method::GET, "/v1/executions/exec_1/replay", "POST"),
+        (Method::PUT, "/v1/api-keys/key_1", "DELETE"),
+        (Method::DELETE, "/admin/v1/accounts", "GET, HEAD, POST"),
     ] {
-        let r = app.request(m.clone(), path, Some(&key), None).await;
-        assert_eq!(r.status, 405, "{m} {path}");
-        assert!(is_envelope(&r.body, "method_not_allowed"), "{}", r.text);
+        let res = app
+            .client
+            .request(m.clone(), format!("{}{path}", app.base))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 405, "{m} {path}");
+        let got = res
+            .headers()
+            .get("allow")
+            .map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(got.as_deref(), Some(allow), "{m} {path}: Allow");
+        if m != Method::HEAD {
+            let r = into_response(res).await;
+            assert!(is_envelope(&r.body, "method_not_allowed"), "{}", r.text);
+        }
     }
+}
+
+/// HEAD answers wherever GET does: same status and headers, no body (RFC 9110 §9.3.2).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn head_works_wherever_get_does() {
+    let app = spawn_app().await;
+    let (wf, hook) = app
+        .workflow_with_hook(
+            serde_json::json!([{"type": "transform", "config": {"set": {"a": "1"}}}]),
+        )
+        .await;
+    let wf_id = wf["id"].as_str().unwrap();
+    for path in [
+        "/healthz".to_string(),
+        "/readyz".into(),
+        "/metrics".into(),
+        "/v1/workflows".into(),
+        format!("/v1/workflows/{wf_id}"),
+        format!("/v1/workflows/{wf_id}/executions"),
+        "/v1/webhooks".into(),
+        format!("/v1/webhooks/{}", hook["id"].as_str().unwrap()),
+        "/v1/api-keys".into(),
+        "/v1/signing-secret".into(),
+    ] {
+        let get = app
+            .client
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&app.api_key)
+            .send()
+            .await
+            .unwrap();
+        let (get_status, get_type) = (get.status(), get.headers().get("content-type").cloned());
+        assert!(get_status.is_success(), "GET {path}: {get_status}");
+        let head = app
+            .client
+            .head(format!("{}{path}", app.base))
+            .bearer_auth(&app.api_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), get_status, "HEAD {path}");
+        assert_eq!(
+            head.headers().get("content-type"),
+            get_type.as_ref(),
+            "HEAD {path}"
+        );
+        assert!(
+            head.bytes().await.unwrap().is_empty(),
+            "HEAD {path} has no body"
+        );
+    }
+    let r = app
+        .client
+        .head(format!("{}/v1/workflows", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401, "HEAD is authenticated like GET");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_above_the_daemons_maximum_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let action = |ms: u64| {
+        serde_json::json!({
+            "name": "slow", "trigger": {"type": "webhook"},
+            "actions": [
+                {"type": "transform", "config": {"set": {"a": "1"}}},
+                {"type": "http_request", "config": {"url": "https://example.com", "timeout_ms": ms}}
+            ]
+        })
+    };
+    let r = app.post("/v1/workflows", action(60_001)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["details"]["field"], "actions[1].config.timeout_ms",
+        "{}",
+        r.text
+    );
+    let r = app.post("/v1/workflows", action(60_000)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_string();
+    let r = app
+        .patch(
+            &format!("/v1/workflows/{id}"),
+            serde_json::json!({"actions": action(600_000)["actions"]}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body["error"]["details"]["field"],
+        "actions[1].config.timeout_ms"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
