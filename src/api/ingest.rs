@@ -25,6 +25,41 @@ use crate::ratelimit::effective_limits;
 use crate::signature::{SIGNATURE_HEADER, verify_hex, verify_standard_webhook};
 use crate::timefmt::now_ms;
 
+/// The deepest event accepted. Below serde_json's own limit (128) with room to spare, because
+/// the event comes back inside other objects — the execution record, `GET
+/// /v1/executions/{id}`, step outputs — and a client whose JSON parser stops at 128 levels
+/// (serde_json's default, for one) must still be able to read what was accepted.
+pub const MAX_EVENT_DEPTH: usize = 100;
+
+/// Whether a JSON text nests arrays and objects more than `max` levels deep. A byte scan that
+/// skips strings: it runs before the parse, so a too-deep body costs no parsing.
+fn nested_deeper_than(json: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Longest idempotency key remembered.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
@@ -186,6 +221,11 @@ async fn accept(
     if hook.verify == HookVerify::HmacSha256 {
         check_signature(state, req, &hook.secret, &body)?;
     }
+    if nested_deeper_than(&body, MAX_EVENT_DEPTH) {
+        return Err(ApiError::invalid(format!(
+            "The request body is nested more than {MAX_EVENT_DEPTH} levels deep"
+        )));
+    }
     let input: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}")))?;
 
@@ -269,6 +309,16 @@ async fn accept(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn depth_is_counted_outside_strings_only() {
+        assert!(!nested_deeper_than(br#"{"a":[1,{"b":"[[[["}]}"#, 3));
+        assert!(nested_deeper_than(br#"{"a":[1,{"b":[[]]}]}"#, 4));
+        assert!(!nested_deeper_than(br#"{"a":"\"[[[[[","b":[]}"#, 2));
+        let at = |d: usize| format!("{}{}", "[".repeat(d), "]".repeat(d));
+        assert!(!nested_deeper_than(at(100).as_bytes(), 100));
+        assert!(nested_deeper_than(at(101).as_bytes(), 100));
+    }
 
     #[test]
     fn the_accepted_body_is_the_json_serde_would_write() {

@@ -420,3 +420,71 @@ async fn an_account_at_its_pending_bound_gets_429_while_another_account_is_admit
         .await;
     assert_eq!(refusals, 1.0);
 }
+
+/// The deepest event accepted reads back and replays, on the fast path and the queued path;
+/// one level more is refused at ingest, clearly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deepest_accepted_event_reads_back_and_one_level_more_is_refused() {
+    let app = spawn_app().await;
+    let limit = botcadence::api::ingest::MAX_EVENT_DEPTH;
+    let (_, fast) = app
+        .workflow_with_hook(json!([{"type": "transform", "config": {"set": {"a": "1"}}}]))
+        .await;
+    let (_, queued) = app
+        .workflow_with_hook(json!([{"type": "delay", "config": {"seconds": 3600}}, {"type": "transform", "config": {"set": {"a": "1"}}}]))
+        .await;
+    for hook in [&fast, &queued] {
+        let url = hook["url"].as_str().unwrap();
+        let nested = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let r = into_response(
+            app.client
+                .post(url)
+                .body(nested(limit))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 202, "{}", r.text);
+        let id = r.body["execution_id"].as_str().unwrap();
+        let got = app.get(&format!("/v1/executions/{id}")).await;
+        assert_eq!(got.status, 200, "{}", got.text);
+        let mut depth = 0;
+        let mut v = &got.body["input"];
+        while let Some(inner) = v.as_array() {
+            depth += 1;
+            match inner.first() {
+                Some(next) => v = next,
+                None => break,
+            }
+        }
+        assert_eq!(depth, limit, "the input reads back whole");
+        let replayed = app
+            .post(&format!("/v1/executions/{id}/replay"), json!({}))
+            .await;
+        assert!(
+            replayed.status == 201 || replayed.status == 202,
+            "{}",
+            replayed.text
+        );
+
+        let r = into_response(
+            app.client
+                .post(url)
+                .body(nested(limit + 1))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert!(
+            r.body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("nested more than {limit} levels")),
+            "{}",
+            r.text
+        );
+    }
+}
