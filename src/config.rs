@@ -27,6 +27,10 @@ pub struct ServerSettings {
     pub public_url: String,
     pub workers: usize,
     pub max_api_body_bytes: usize,
+    pub header_read_timeout_ms: u64,
+    pub body_read_timeout_secs: u64,
+    pub max_connections_per_worker: usize,
+    pub max_body_memory_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +69,7 @@ impl StorageSettings {
 #[serde(deny_unknown_fields)]
 pub struct WebhookSettings {
     pub max_body_bytes: usize,
+    pub max_body_memory_per_account_bytes: usize,
     pub dedupe_window_secs: u64,
     pub timestamp_tolerance_secs: u64,
 }
@@ -325,6 +330,34 @@ impl Settings {
         }
         if self.server.max_api_body_bytes == 0 {
             problems.push("server.max_api_body_bytes: must be greater than 0".into());
+        }
+        if self.server.header_read_timeout_ms == 0 || self.server.body_read_timeout_secs == 0 {
+            problems.push(
+                "server.header_read_timeout_ms, server.body_read_timeout_secs: must be greater than 0"
+                    .into(),
+            );
+        }
+        if self.webhooks.max_body_memory_per_account_bytes < self.webhooks.max_body_bytes {
+            problems.push(
+                "webhooks.max_body_memory_per_account_bytes: must hold at least one body of \
+                 webhooks.max_body_bytes"
+                    .into(),
+            );
+        }
+        if self.server.max_connections_per_worker == 0 {
+            problems.push("server.max_connections_per_worker: must be greater than 0".into());
+        }
+        if self.server.max_body_memory_bytes
+            < self
+                .webhooks
+                .max_body_bytes
+                .max(self.server.max_api_body_bytes)
+        {
+            problems.push(
+                "server.max_body_memory_bytes: must hold at least one body of the largest size \
+                 accepted (webhooks.max_body_bytes, server.max_api_body_bytes)"
+                    .into(),
+            );
         }
         if !matches!(self.storage.durability.as_str(), "fsync" | "wal") {
             problems.push(format!(

@@ -153,6 +153,11 @@ fn describe() {
         Unit::Seconds,
         "Duration of one group commit, fsync included."
     );
+    describe_gauge!(
+        "botcadence_http_body_memory_bytes",
+        Unit::Bytes,
+        "Bytes of request bodies reserved right now, against [server] max_body_memory_bytes."
+    );
     describe_gauge!("botcadence_build_info", "Build information; always 1.");
 }
 
@@ -218,4 +223,5 @@ pub fn refresh_gauges(state: &AppState, stats: StoreStats) {
         gauge!("botcadence_store_memory_bytes", "kind" => kind).set(bytes as f64);
     }
     gauge!("botcadence_store_write_stalled").set(if stats.write_stalled { 1.0 } else { 0.0 });
+    gauge!("botcadence_http_body_memory_bytes").set(state.bodies.in_use() as f64);
 }

@@ -164,6 +164,22 @@ impl RateLimiter {
 
     /// Takes one webhook event from the account's ingest bucket. Err carries the seconds to
     /// wait.
+    /// Whether the ingest quota has a token now, without taking it: checked before a body is
+    /// read, so an account over its quota costs no reading, signing or parsing. The token is
+    /// taken by [`RateLimiter::check_ingest`] once the event proved authentic, so requests
+    /// that fail their signature never spend the account's quota.
+    pub fn peek_ingest(&self, account_id: &str, limits: &Limits, now_ms: i64) -> Result<(), u64> {
+        let b = self.entry(account_id, limits, now_ms);
+        let rate = limits.webhooks_per_second.max(1) as f64;
+        let elapsed = (now_ms - b.ingest.last_ms).max(0) as f64 / 1000.0;
+        let tokens = (b.ingest.tokens + elapsed * rate).min(rate);
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(((1.0 - tokens) / rate).ceil().max(1.0) as u64)
+        }
+    }
+
     pub fn check_ingest(&self, account_id: &str, limits: &Limits, now_ms: i64) -> Result<(), u64> {
         let mut b = self.entry(account_id, limits, now_ms);
         b.last_seen_ms = now_ms;

@@ -146,6 +146,13 @@ impl Application {
             public_url,
             shutdown: shutdown.clone(),
             metrics: crate::metrics::install(),
+            bodies: api::body_guard::BodyBudget::new(
+                settings.server.max_body_memory_bytes,
+                std::time::Duration::from_secs(settings.server.body_read_timeout_secs),
+            ),
+            account_bodies: api::body_guard::AccountBodies::new(
+                settings.webhooks.max_body_memory_per_account_bytes,
+            ),
         });
         let app_state = state.clone();
         let workers = match settings.server.workers {
@@ -155,11 +162,16 @@ impl Application {
         let server = HttpServer::new(move || {
             let state = app_state.clone();
             App::new()
+                .wrap(from_fn(api::body_guard::guard_bodies))
                 .wrap(from_fn(api::middleware::head_as_get))
                 .wrap(from_fn(api::middleware::observe))
                 .configure(move |cfg| api::routes(cfg, state))
         })
         .workers(workers)
+        .client_request_timeout(std::time::Duration::from_millis(
+            settings.server.header_read_timeout_ms,
+        ))
+        .max_connections(settings.server.max_connections_per_worker)
         .disable_signals()
         .shutdown_timeout(settings.engine.shutdown_timeout_secs)
         .listen(listener)

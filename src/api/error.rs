@@ -35,6 +35,9 @@ pub enum ApiError {
     MethodNotAllowed { allow: &'static str },
     /// 409 with a specific code (`workflow_inactive`, `conflict`).
     Conflict { code: &'static str, message: String },
+    /// 408 `request_timeout`: the body did not arrive within `[server] body_read_timeout_secs`;
+    /// the connection is closed.
+    RequestTimeout(String),
     /// 413 `payload_too_large`.
     PayloadTooLarge(String),
     /// 415 `unsupported_media_type`.
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Conflict { code, .. } => code,
+            ApiError::RequestTimeout(_) => "request_timeout",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -118,6 +122,7 @@ impl ApiError {
             | ApiError::SignatureInvalid(message)
             | ApiError::NotFound(message)
             | ApiError::Conflict { message, .. }
+            | ApiError::RequestTimeout(message)
             | ApiError::PayloadTooLarge(message)
             | ApiError::UnsupportedMediaType(message)
             | ApiError::RateLimited { message, .. }
@@ -153,6 +158,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -176,6 +182,10 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allow } if !allow.is_empty() => {
                 res.insert_header((header::ALLOW, *allow));
+            }
+            ApiError::RequestTimeout(_) => {
+                // The rest of a body that stalled cannot be told from a next request.
+                res.force_close();
             }
             _ => {}
         }
@@ -215,6 +225,10 @@ impl From<FieldError> for ApiError {
 pub fn payload_error(e: &PayloadError, limit: usize) -> ApiError {
     match e {
         PayloadError::Overflow => too_large(limit),
+        e if super::body_guard::is_budget_error(e) => super::body_guard::budget_error(),
+        PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            ApiError::RequestTimeout(format!("The request body did not arrive in time: {io}"))
+        }
         other => ApiError::invalid(format!("Could not read the request body: {other}")),
     }
 }

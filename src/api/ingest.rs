@@ -1,7 +1,9 @@
 //! `POST /webhooks/{hook_id}`: the hot path. Answers 202 only after the event is durable
 //! (per `[storage] durability`).
 //!
-//! Order of checks: hook exists → workflow active → body size → signature → JSON → quota →
+//! Order of checks: hook exists → workflow active → quota has room (not yet taken) → body
+//! size (the body's time and memory are bounded by `body_guard`) → signature → depth → JSON →
+//! quota token taken →
 //! draining → idempotency key length → (small pure workflow: run it here | otherwise:
 //! capacity, i.e. an admission slot) → durable write (with the idempotency check inside the
 //! writer) → 202, and a queued execution is handed to the engine. Nothing is stored unless
@@ -18,9 +20,10 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::body_guard::AccountReservation;
 use super::error::{ApiError, payload_error, too_large};
 use crate::actors::intake::{self, Accepted, Idempotency, NewExecution};
-use crate::model::{HookVerify, WorkflowStatus};
+use crate::model::{Account, HookVerify, WorkflowStatus};
 use crate::ratelimit::effective_limits;
 use crate::signature::{SIGNATURE_HEADER, verify_hex, verify_standard_webhook};
 use crate::timefmt::now_ms;
@@ -96,25 +99,45 @@ fn accepted_body(execution_id: &str, status: &str) -> String {
     body
 }
 
+fn over_quota(account: &Account, retry_after: u64) -> ApiError {
+    metrics::counter!("botcadence_ratelimit_rejections_total", "plan" => account.plan.as_str(), "kind" => "ingest")
+        .increment(1);
+    ApiError::RateLimited {
+        message: format!(
+            "Webhook quota of the {} plan exceeded",
+            account.plan.as_str()
+        ),
+        retry_after,
+    }
+}
+
 fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Reads the body within `limit`, counting it against the account's share of body memory
+/// (`reservation`: the whole `Content-Length` up front, or chunk by chunk without one).
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
+    reservation: &mut AccountReservation,
 ) -> Result<web::Bytes, ApiError> {
-    if let Some(len) = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok()) {
+    let length = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+    if let Some(len) = length {
         if len > limit {
             return Err(too_large(limit));
         }
+        reservation.grow(len)?;
     }
-    let mut body = web::BytesMut::new();
+    let mut body = web::BytesMut::with_capacity(length.unwrap_or(0));
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| payload_error(&e, limit))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
+        }
+        if length.is_none() {
+            reservation.grow(chunk.len())?;
         }
         body.extend_from_slice(&chunk);
     }
@@ -217,7 +240,23 @@ async fn accept(
             .to_lowercase(),
         });
     }
-    let body = read_body(req, payload, state.settings.webhooks.max_body_bytes).await?;
+    let account = state.catalog.account(&hook.account_id);
+    if let Some(account) = &account {
+        // Over quota: answered before the body is read (the token is taken further down).
+        let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
+        if let Err(wait) = state.limiter.peek_ingest(&account.id, &limits, now_ms()) {
+            return Err(over_quota(account, wait));
+        }
+    }
+    // Held until the reply: the body and what is built from it live that long.
+    let mut reservation = state.account_bodies.start(&hook.account_id);
+    let body = read_body(
+        req,
+        payload,
+        state.settings.webhooks.max_body_bytes,
+        &mut reservation,
+    )
+    .await?;
     if hook.verify == HookVerify::HmacSha256 {
         check_signature(state, req, &hook.secret, &body)?;
     }
@@ -229,18 +268,10 @@ async fn accept(
     let input: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}")))?;
 
-    if let Some(account) = state.catalog.account(&hook.account_id) {
+    if let Some(account) = &account {
         let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
         if let Err(wait) = state.limiter.check_ingest(&account.id, &limits, now_ms()) {
-            metrics::counter!("botcadence_ratelimit_rejections_total", "plan" => account.plan.as_str(), "kind" => "ingest")
-                .increment(1);
-            return Err(ApiError::RateLimited {
-                message: format!(
-                    "Webhook quota of the {} plan exceeded",
-                    account.plan.as_str()
-                ),
-                retry_after: wait,
-            });
+            return Err(over_quota(account, wait));
         }
     }
     if state.shutdown.is_cancelled() {

@@ -8,6 +8,7 @@
 pub mod admin;
 pub mod api_keys;
 pub mod auth;
+pub mod body_guard;
 pub mod error;
 pub mod executions;
 pub mod health;
@@ -46,6 +47,10 @@ pub struct AppState {
     /// drains, and every background loop, the refill and the actors stop on it.
     pub shutdown: CancellationToken,
     pub metrics: Option<PrometheusHandle>,
+    /// Time and memory request bodies may take (`body_guard`).
+    pub bodies: body_guard::BodyBudget,
+    /// Each account's share of webhook body memory.
+    pub account_bodies: body_guard::AccountBodies,
 }
 
 /// Registers every route on an actix `App`.

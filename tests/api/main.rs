@@ -10,5 +10,6 @@ mod errors;
 mod executions;
 mod helpers;
 mod ingest;
+mod limits;
 mod ratelimit;
 mod workflows;
