@@ -48,6 +48,7 @@ pub struct StorageSettings {
     pub durability: String,
     pub max_batch: usize,
     pub wal_dir: PathBuf,
+    pub min_free_bytes: u64,
 }
 
 impl StorageSettings {

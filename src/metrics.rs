@@ -55,6 +55,7 @@ pub fn install() -> Option<PrometheusHandle> {
             zero_counters();
             gauge!("botcadence_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             crate::process_metrics::record_start();
+            gauge!("botcadence_store_disk_full").set(0.0);
             Some(handle)
         })
         .clone()
@@ -152,6 +153,15 @@ fn describe() {
         "botcadence_store_write_duration_seconds",
         Unit::Seconds,
         "Duration of one group commit, fsync included."
+    );
+    describe_gauge!(
+        "botcadence_store_disk_full",
+        "1 while writes are refused because the data directory's filesystem is below [storage] min_free_bytes."
+    );
+    describe_gauge!(
+        "botcadence_store_free_bytes",
+        Unit::Bytes,
+        "Free bytes on the filesystem of the data directory (or the WAL directory, whichever is less), as last checked by the writer."
     );
     describe_gauge!(
         "botcadence_http_body_memory_bytes",

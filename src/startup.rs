@@ -60,12 +60,13 @@ impl Application {
         let settings = Arc::new(settings);
         let storage = settings.storage.clone();
         let (store, _guard) = tokio::task::spawn_blocking(move || {
-            RocksStore::open_with_wal_dir(
+            RocksStore::open_with_floor(
                 &storage.data_dir,
                 storage.wal_dir(),
                 storage.durability(),
                 storage.max_batch,
                 WRITE_QUEUE_CAPACITY,
+                storage.min_free_bytes,
             )
         })
         .await
@@ -148,10 +149,12 @@ impl Application {
             metrics: crate::metrics::install(),
             bodies: api::body_guard::BodyBudget::new(
                 settings.server.max_body_memory_bytes,
-                std::time::Duration::from_secs(settings.server.body_read_timeout_secs),
-            ),
-            account_bodies: api::body_guard::AccountBodies::new(
                 settings.webhooks.max_body_memory_per_account_bytes,
+                std::time::Duration::from_secs(settings.server.body_read_timeout_secs),
+                settings
+                    .webhooks
+                    .max_body_bytes
+                    .max(settings.server.max_api_body_bytes),
             ),
         });
         let app_state = state.clone();
@@ -162,8 +165,6 @@ impl Application {
         let server = HttpServer::new(move || {
             let state = app_state.clone();
             App::new()
-                .wrap(from_fn(api::body_guard::guard_bodies))
-                .wrap(from_fn(api::middleware::head_as_get))
                 .wrap(from_fn(api::middleware::observe))
                 .configure(move |cfg| api::routes(cfg, state))
         })

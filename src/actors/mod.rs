@@ -292,7 +292,9 @@ fn lane_size(workflow_concurrency: usize) -> usize {
     (workflow_concurrency * 2).max(16)
 }
 
-/// Persists progress through the store; waits out a full write queue rather than failing.
+/// Persists progress through the store; waits out a full write queue, and a full disk,
+/// rather than failing: a run whose progress could not be stored would be picked up again
+/// and repeat the step it had just done (an email, a call) as long as the disk stays full.
 struct StoreCheckpoint {
     store: SharedStore,
     lease: Arc<Lease>,
@@ -306,6 +308,10 @@ impl Checkpoint for StoreCheckpoint {
                 Err(StoreError::Busy) => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_millis(100));
+                }
+                Err(StoreError::DiskFull { .. }) => {
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(1));
                 }
                 other => return other.map_err(|e| e.to_string()),
             }

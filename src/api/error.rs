@@ -201,6 +201,10 @@ impl From<StoreError> for ApiError {
                 message: "The daemon is shutting down".into(),
                 retry_after: 5,
             },
+            StoreError::DiskFull { .. } => ApiError::Unavailable {
+                message: "The daemon's disk is full: nothing was stored; retry later".into(),
+                retry_after: 30,
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }

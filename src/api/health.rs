@@ -21,19 +21,23 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             retry_after: 5,
         });
     }
-    let store_ok = state
-        .store
-        .probe_write(Duration::from_secs(2))
-        .await
-        .is_ok();
+    let store = state.store.probe_write(Duration::from_secs(2)).await;
     let engine_ok = state.engine.ping(Duration::from_secs(2)).await;
-    if store_ok && engine_ok {
-        Ok(HttpResponse::Ok().json(json!({"status": "ready"})))
-    } else {
-        Err(ApiError::Unavailable {
-            message: format!("Not ready (store: {store_ok}, engine: {engine_ok})"),
-            retry_after: 5,
-        })
+    match (store, engine_ok) {
+        (Ok(()), true) => Ok(HttpResponse::Ok().json(json!({"status": "ready"}))),
+        (store, engine_ok) => {
+            let store = match store {
+                Ok(()) => "writes".to_string(),
+                Err(e) => format!("does not write: {e}"),
+            };
+            Err(ApiError::Unavailable {
+                message: format!(
+                    "Not ready (store: {store}; engine: {})",
+                    if engine_ok { "alive" } else { "not answering" }
+                ),
+                retry_after: 5,
+            })
+        }
     }
 }
 

@@ -14,13 +14,13 @@
 //! says `success` or `failed` instead of `queued`. The run has no effect outside this request,
 //! so a failed write loses nothing that was acknowledged.
 
-use actix_web::http::header::CONTENT_LENGTH;
+use actix_web::http::header::{CONTENT_LENGTH, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
 use super::AppState;
-use super::body_guard::AccountReservation;
+use super::body_guard::BodyCharge;
 use super::error::{ApiError, payload_error, too_large};
 use crate::actors::intake::{self, Accepted, Idempotency, NewExecution};
 use crate::model::{Account, HookVerify, WorkflowStatus};
@@ -37,6 +37,9 @@ pub const MAX_EVENT_DEPTH: usize = 100;
 /// Whether a JSON text nests arrays and objects more than `max` levels deep. A byte scan that
 /// skips strings: it runs before the parse, so a too-deep body costs no parsing.
 fn nested_deeper_than(json: &[u8], max: usize) -> bool {
+    if json.len() <= max {
+        return false; // Each level takes an opening byte: a short body cannot be that deep.
+    }
     let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
     for &b in json {
         if in_string {
@@ -111,37 +114,105 @@ fn over_quota(account: &Account, retry_after: u64) -> ApiError {
     }
 }
 
-fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+/// Header names as constants: looking one up by `&str` parses and lower-cases the name on
+/// every call, which cost ~450 instructions per lookup on the hottest path.
+mod names {
+    use actix_web::http::header::HeaderName;
+
+    pub const SIGNATURE: HeaderName = HeaderName::from_static("x-botcadence-signature");
+    pub const WEBHOOK_ID: HeaderName = HeaderName::from_static("webhook-id");
+    pub const WEBHOOK_TIMESTAMP: HeaderName = HeaderName::from_static("webhook-timestamp");
+    pub const WEBHOOK_SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
+    pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+}
+
+fn header<'a>(req: &'a HttpRequest, name: &HeaderName) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Reads the body within `limit`, counting it against the account's share of body memory
-/// (`reservation`: the whole `Content-Length` up front, or chunk by chunk without one).
+/// Reads the body within `limit` and within `[server] body_read_timeout_secs` of the first
+/// wait for it, counting it against body memory, the account's share and the daemon's
+/// (`charge`: the whole `Content-Length` up front, or chunk by chunk without one). Ingest does
+/// this itself rather than through the generic payload wrapper of `body_guard`: it is the
+/// hottest path, and a body that came with its headers here costs no timer, box or wrapper.
 async fn read_body(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,
-    reservation: &mut AccountReservation,
+    read_timeout: std::time::Duration,
+    charge: &mut BodyCharge,
 ) -> Result<web::Bytes, ApiError> {
-    let length = header(req, CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<usize>().ok());
+    let length = header(req, &CONTENT_LENGTH).and_then(|v| v.parse::<usize>().ok());
     if let Some(len) = length {
         if len > limit {
             return Err(too_large(limit));
         }
-        reservation.grow(len)?;
+        charge.grow(len)?;
     }
     let mut body = web::BytesMut::with_capacity(length.unwrap_or(0));
-    while let Some(chunk) = payload.next().await {
+    let mut deadline = BodyDeadline::new(read_timeout);
+    loop {
+        let next = std::future::poll_fn(|cx| deadline.poll_next(&mut payload, cx)).await?;
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| payload_error(&e, limit))?;
         if body.len() + chunk.len() > limit {
             return Err(too_large(limit));
         }
         if length.is_none() {
-            reservation.grow(chunk.len())?;
+            charge.grow(chunk.len())?;
         }
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// The time a body may take. The timer is armed only at the second time the body is not
+/// there: actix polls a handler before feeding it the body that came with the headers, so
+/// the first wait is nearly always over within the same turn (the task wakes itself once to
+/// look again); arming a timer for it cost ~900 instructions per event. A client that really
+/// stalls gets the timer on that second look.
+struct BodyDeadline {
+    timeout: std::time::Duration,
+    looked_again: bool,
+    timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl BodyDeadline {
+    fn new(timeout: std::time::Duration) -> BodyDeadline {
+        BodyDeadline {
+            timeout,
+            looked_again: false,
+            timer: None,
+        }
+    }
+
+    fn poll_next(
+        &mut self,
+        payload: &mut web::Payload,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<Option<Result<web::Bytes, actix_web::error::PayloadError>>, ApiError>>
+    {
+        use std::task::Poll;
+        if let Poll::Ready(next) = payload.poll_next_unpin(cx) {
+            return Poll::Ready(Ok(next));
+        }
+        if !self.looked_again {
+            self.looked_again = true;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let timeout = self.timeout;
+        let timer = self
+            .timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        match timer.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(ApiError::RequestTimeout(format!(
+                "The request body did not arrive within {} s",
+                timeout.as_secs()
+            )))),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }
 
 fn check_signature(
@@ -150,7 +221,7 @@ fn check_signature(
     secret: &str,
     body: &[u8],
 ) -> Result<(), ApiError> {
-    if let Some(sig) = header(req, SIGNATURE_HEADER) {
+    if let Some(sig) = header(req, &names::SIGNATURE) {
         return if verify_hex(secret, body, sig) {
             Ok(())
         } else {
@@ -160,9 +231,9 @@ fn check_signature(
         };
     }
     if let (Some(id), Some(ts), Some(sig)) = (
-        header(req, "webhook-id"),
-        header(req, "webhook-timestamp"),
-        header(req, "webhook-signature"),
+        header(req, &names::WEBHOOK_ID),
+        header(req, &names::WEBHOOK_TIMESTAMP),
+        header(req, &names::WEBHOOK_SIGNATURE),
     ) {
         let tolerance = state.settings.webhooks.timestamp_tolerance_secs;
         // abs_diff: the timestamp is the sender's, any i64 must be safe to compare.
@@ -240,21 +311,23 @@ async fn accept(
             .to_lowercase(),
         });
     }
+    let received_ms = now_ms();
     let account = state.catalog.account(&hook.account_id);
     if let Some(account) = &account {
         // Over quota: answered before the body is read (the token is taken further down).
         let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
-        if let Err(wait) = state.limiter.peek_ingest(&account.id, &limits, now_ms()) {
+        if let Err(wait) = state.limiter.peek_ingest(&account.id, &limits, received_ms) {
             return Err(over_quota(account, wait));
         }
     }
     // Held until the reply: the body and what is built from it live that long.
-    let mut reservation = state.account_bodies.start(&hook.account_id);
+    let mut charge = state.bodies.charge_for(&hook.account_id);
     let body = read_body(
         req,
         payload,
         state.settings.webhooks.max_body_bytes,
-        &mut reservation,
+        state.bodies.read_timeout(),
+        &mut charge,
     )
     .await?;
     if hook.verify == HookVerify::HmacSha256 {
@@ -270,7 +343,10 @@ async fn accept(
 
     if let Some(account) = &account {
         let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
-        if let Err(wait) = state.limiter.check_ingest(&account.id, &limits, now_ms()) {
+        if let Err(wait) = state
+            .limiter
+            .check_ingest(&account.id, &limits, received_ms)
+        {
             return Err(over_quota(account, wait));
         }
     }
@@ -280,8 +356,8 @@ async fn accept(
             retry_after: 5,
         });
     }
-    let idempotency_key = header(req, "idempotency-key")
-        .or_else(|| header(req, "webhook-id"))
+    let idempotency_key = header(req, &names::IDEMPOTENCY_KEY)
+        .or_else(|| header(req, &names::WEBHOOK_ID))
         .map(str::trim)
         .filter(|k| !k.is_empty());
     if idempotency_key.is_some_and(|k| k.len() > MAX_IDEMPOTENCY_KEY_LEN) {

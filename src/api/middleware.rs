@@ -19,19 +19,6 @@ use crate::ratelimit::Quota;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
-/// HEAD is GET without the body (RFC 9110 §9.3.2): the request is routed as a GET, and the
-/// HTTP layer, which remembers the request was HEAD, sends the headers (`Content-Length`
-/// included) and no body.
-pub async fn head_as_get(
-    mut req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if req.method() == actix_web::http::Method::HEAD {
-        req.head_mut().method = actix_web::http::Method::GET;
-    }
-    next.call(req).await
-}
-
 fn request_id(req: &ServiceRequest) -> String {
     req.headers()
         .get(REQUEST_ID)
@@ -110,7 +97,7 @@ fn route_pattern(req: &ServiceRequest) -> String {
 }
 
 pub async fn observe(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let started = Instant::now();
@@ -118,8 +105,30 @@ pub async fn observe(
     let method = method_label(req.method());
     let route = route_pattern(&req);
     let span = tracing::info_span!("request", request_id = %id, method, route = %route);
-    let res = next.call(req).instrument(span.clone()).await?;
-    let mut res = envelope_errors(res);
+    // HEAD is GET without the body (RFC 9110 §9.3.2): routed as a GET; the HTTP layer, which
+    // remembers the request was HEAD, sends the headers (Content-Length included) only.
+    if req.method() == actix_web::http::Method::HEAD {
+        req.head_mut().method = actix_web::http::Method::GET;
+    }
+    // The body's time and memory (`body_guard`); what is held is returned with the response.
+    let bodies = req
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .cloned();
+    let guarded = match &bodies {
+        Some(state) => state.bodies.guard(&mut req),
+        None => Ok(None),
+    };
+    let mut res = match guarded {
+        Ok(held) => {
+            let res = next.call(req).instrument(span.clone()).await?;
+            drop(held);
+            envelope_errors(res)
+        }
+        Err(refused) => {
+            let (req, _) = req.into_parts();
+            ServiceResponse::new(req, refused.error_response())
+        }
+    };
 
     let status = res.status().as_u16();
     let quota = res.request().extensions().get::<Quota>().copied();

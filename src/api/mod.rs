@@ -49,8 +49,6 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Time and memory request bodies may take (`body_guard`).
     pub bodies: body_guard::BodyBudget,
-    /// Each account's share of webhook body memory.
-    pub account_bodies: body_guard::AccountBodies,
 }
 
 /// Registers every route on an actix `App`.
@@ -61,7 +59,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .error_handler(move |err, req| error::json_error(err, req, api_limit));
     let query = web::QueryConfig::default().error_handler(error::query_error);
     // Each resource lists the methods it allows, for the `Allow` header of its 405. HEAD is
-    // answered wherever GET is (`middleware::head_as_get`).
+    // answered wherever GET is (`middleware::observe`).
     let resource = |path: &str, allow: &'static str| {
         web::resource(path).default_service(web::to(move || error::method_not_allowed(allow)))
     };

@@ -35,6 +35,14 @@ pub enum StoreError {
     Db(String),
     #[error("corrupt value in {family}: {error}")]
     Corrupt { family: &'static str, error: String },
+    /// The data directory's filesystem is (nearly) full: nothing was written.
+    #[error(
+        "the data directory's filesystem is full ({free_bytes} bytes free, [storage] min_free_bytes is {min_free_bytes})"
+    )]
+    DiskFull {
+        free_bytes: u64,
+        min_free_bytes: u64,
+    },
     /// A write under a lease that is no longer current: another owner took the work over.
     #[error("the lease of epoch {0} is no longer current")]
     Fenced(u64),

@@ -701,3 +701,168 @@ async fn http_requests_ignore_proxies_from_the_environment() {
         "the proxy was used"
     );
 }
+
+/// Runs `cmd` and panics with its output when it fails.
+fn sh(cmd: &[&str]) {
+    let out = Command::new(cmd[0]).args(&cmd[1..]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A filesystem of its own for the data directory (a 64 MiB tmpfs: mounting needs root, which
+/// CI has; `BOTCADENCE_TEST_NO_MOUNT=1` is the explicit way to skip this test elsewhere).
+struct SmallFs(tempfile::TempDir);
+
+impl SmallFs {
+    fn mount() -> Option<SmallFs> {
+        if std::env::var_os("BOTCADENCE_TEST_NO_MOUNT").is_some() {
+            eprintln!("skipped on request: BOTCADENCE_TEST_NO_MOUNT is set");
+            return None;
+        }
+        // SAFETY: geteuid has no preconditions.
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "the disk-full test mounts a tmpfs and needs root (set BOTCADENCE_TEST_NO_MOUNT=1 to skip it)"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        sh(&[
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            "size=64m",
+            "tmpfs",
+            dir.path().to_str().unwrap(),
+        ]);
+        Some(SmallFs(dir))
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(self.0.path()).status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_refuses_events_with_503_and_everything_resumes_when_space_returns() {
+    let Some(fs) = SmallFs::mount() else { return };
+    // Ballast takes most of the filesystem; removing it is "space returns".
+    let ballast = fs.0.path().join("ballast");
+    std::fs::write(&ballast, vec![0u8; 24 << 20]).unwrap();
+    let data = fs.0.path().join("data");
+    let d = start(&data, &[("BOTCADENCE_STORAGE__MIN_FREE_BYTES", "8388608")]);
+    let key = d.first_key();
+    let client = reqwest::Client::new();
+    let (s, wf) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/workflows", d.base),
+        &key,
+        Some(json!({
+            "name": "fill", "status": "active", "trigger": {"type": "webhook"},
+            "actions": [{"type": "transform", "config": {"set": {"seen": "yes"}}}]
+        })),
+    )
+    .await;
+    assert_eq!(s, 201, "{wf}");
+    let (s, hook) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", d.base),
+        &key,
+        Some(json!({"workflow_id": wf["id"], "event": "fill"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{hook}");
+    let url = hook["url"].as_str().unwrap().to_string();
+    let event = json!({"blob": "x".repeat(60_000)});
+
+    let mut accepted = 0;
+    let mut refusals = Vec::new();
+    for _ in 0..2000 {
+        let r = client.post(&url).json(&event).send().await.unwrap();
+        match r.status().as_u16() {
+            202 => accepted += 1,
+            status => {
+                let retry_after = r.headers().get("retry-after").is_some();
+                let body: Value = r.json().await.unwrap_or(Value::Null);
+                refusals.push((status, retry_after, body));
+                if refusals.len() == 5 {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(accepted > 50, "accepted {accepted} before the disk filled");
+    assert_eq!(refusals.len(), 5, "the disk never filled");
+    for (status, retry_after, body) in &refusals {
+        assert_eq!(*status, 503, "{body}");
+        assert!(*retry_after, "503 carries Retry-After");
+        assert_eq!(body["error"]["code"], "unavailable", "{body}");
+    }
+    let ready = client
+        .get(format!("{}/readyz", d.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 503);
+    assert!(ready.text().await.unwrap().contains("full"));
+    // The API still reads, and everything acknowledged is there.
+    let (s, page) = call(
+        &client,
+        reqwest::Method::GET,
+        format!(
+            "{}/v1/workflows/{}/executions?per_page=1",
+            d.base,
+            wf["id"].as_str().unwrap()
+        ),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["total"], accepted, "{page}");
+    let metrics = client
+        .get(format!("{}/metrics", d.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("botcadence_store_disk_full 1"),
+        "the metric says why"
+    );
+    assert!(
+        d.stderr.lock().unwrap().contains("disk full"),
+        "a log line says why"
+    );
+
+    std::fs::remove_file(&ballast).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r = client.post(&url).json(&event).send().await.unwrap();
+        if r.status().as_u16() == 202 {
+            break;
+        }
+        assert_eq!(r.status().as_u16(), 503);
+        assert!(
+            Instant::now() < deadline,
+            "writes did not resume once space returned"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let ready = client
+        .get(format!("{}/readyz", d.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ready.status().as_u16(), 200, "ready again");
+    assert!(d.stderr.lock().unwrap().contains("disk space returned"));
+}

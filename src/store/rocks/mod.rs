@@ -8,6 +8,7 @@
 //! [`RocksStore::read`]), never on an async thread.
 
 mod catalog;
+mod disk_space;
 mod due;
 mod executions;
 mod health;
@@ -75,6 +76,22 @@ fn decode_i64(bytes: &[u8]) -> i64 {
     bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
 }
 
+/// What a failure to open means. RocksDB reports a data directory locked by another process
+/// as "While lock file: …/LOCK: Resource temporarily unavailable"; any other message (say, a
+/// "block checksum mismatch") is not a lock, however it is worded.
+fn open_error(dir: &Path, message: &str) -> StoreError {
+    if message.contains("While lock file") || message.contains("/LOCK:") {
+        StoreError::Locked(dir.display().to_string())
+    } else if disk_space::is_no_space(message) {
+        StoreError::DiskFull {
+            free_bytes: 0,
+            min_free_bytes: 0,
+        }
+    } else {
+        StoreError::Db(message.to_string())
+    }
+}
+
 impl RocksStore {
     /// Opens (creating if needed) the database under `dir`.
     pub fn open(
@@ -93,6 +110,19 @@ impl RocksStore {
         durability: Durability,
         max_batch: usize,
         queue_capacity: usize,
+    ) -> Result<(RocksStore, StoreGuard), StoreError> {
+        Self::open_with_floor(dir, wal_dir, durability, max_batch, queue_capacity, 0)
+    }
+
+    /// Same as [`RocksStore::open_with_wal_dir`], refusing writes (`DiskFull`) while either
+    /// directory's filesystem has less than `min_free_bytes` free (`disk_space`; 0 = never).
+    pub fn open_with_floor(
+        dir: &Path,
+        wal_dir: Option<&Path>,
+        durability: Durability,
+        max_batch: usize,
+        queue_capacity: usize,
+        min_free_bytes: u64,
     ) -> Result<(RocksStore, StoreGuard), StoreError> {
         std::fs::create_dir_all(dir)
             .map_err(|e| StoreError::Db(format!("creating {}: {e}", dir.display())))?;
@@ -159,20 +189,19 @@ impl RocksStore {
             cf.set_block_based_table_factory(&table);
             ColumnFamilyDescriptor::new(f.name(), cf)
         });
-        let db = DB::open_cf_descriptors(&opts, dir, families).map_err(|e| {
-            let msg = e.to_string();
-            if msg.contains("LOCK") || msg.contains("lock") {
-                StoreError::Locked(dir.display().to_string())
-            } else {
-                StoreError::Db(msg)
-            }
-        })?;
+        let db = DB::open_cf_descriptors(&opts, dir, families)
+            .map_err(|e| open_error(dir, e.as_ref()))?;
         let db = Arc::new(db);
+        let watched = std::iter::once(dir)
+            .chain(wal_dir)
+            .map(Path::to_path_buf)
+            .collect();
         let (writer, thread) = Writer::spawn(
             db.clone(),
             durability == Durability::Fsync,
             max_batch,
             queue_capacity,
+            disk_space::DiskSpace::new(watched, min_free_bytes),
         );
         let mut store = RocksStore {
             db,

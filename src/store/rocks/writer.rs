@@ -13,6 +13,7 @@ use crossbeam_channel::{Receiver, Sender, TrySendError};
 use rocksdb::{DB, WriteBatch, WriteOptions};
 use tokio::sync::oneshot;
 
+use super::disk_space::{self, DiskSpace};
 use super::layout::Family;
 use crate::fasthash::{FastMap, FastSet};
 use crate::store::{DedupeEntry, StoreError, codec};
@@ -62,11 +63,12 @@ impl Writer {
         fsync: bool,
         max_batch: usize,
         capacity: usize,
+        disk: DiskSpace,
     ) -> (Writer, JoinHandle<()>) {
         let (tx, rx) = crossbeam_channel::bounded(capacity);
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || run(db, rx, fsync, max_batch))
+            .spawn(move || run(db, rx, fsync, max_batch, disk))
             .expect("spawning the store writer thread");
         (Writer { tx }, handle)
     }
@@ -100,7 +102,26 @@ impl Writer {
     }
 }
 
-fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
+/// A failed RocksDB write, as callers should see it.
+fn write_error(e: &rocksdb::Error) -> StoreError {
+    let message = e.to_string();
+    if disk_space::is_no_space(&message) {
+        StoreError::DiskFull {
+            free_bytes: 0,
+            min_free_bytes: 0,
+        }
+    } else {
+        StoreError::Db(message)
+    }
+}
+
+fn run(
+    db: Arc<DB>,
+    rx: Receiver<WriteRequest>,
+    fsync: bool,
+    max_batch: usize,
+    mut disk: DiskSpace,
+) {
     let mut write_options = WriteOptions::default();
     write_options.set_sync(fsync);
     let mut requests: Vec<WriteRequest> = Vec::with_capacity(max_batch);
@@ -113,6 +134,12 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
                 Ok(r) => requests.push(r),
                 Err(_) => break,
             }
+        }
+        if let Err(full) = disk.check() {
+            for req in requests.drain(..) {
+                let _ = req.reply.send(Err(full.clone()));
+            }
+            continue;
         }
         let started = Instant::now();
         let mut batch = WriteBatch::default();
@@ -147,6 +174,7 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
             let value = counters.values[key.as_slice()];
             batch.put_cf(counters_cf, key, value.to_le_bytes());
         }
+        disk.wrote(batch.size_in_bytes());
         let result = db.write_opt(batch, &write_options);
         if result.is_err() {
             // The batch did not land: forget counter values it would have written.
@@ -158,7 +186,7 @@ fn run(db: Arc<DB>, rx: Receiver<WriteRequest>, fsync: bool, max_batch: usize) {
         for (req, outcome) in requests.drain(..).zip(outcomes) {
             let reply = match (&result, outcome) {
                 (Ok(()), outcome) => outcome,
-                (Err(e), _) => Err(StoreError::Db(e.to_string())),
+                (Err(e), _) => Err(write_error(e)),
             };
             // The caller may have gone away (client disconnected); the write stands anyway.
             let _ = req.reply.send(reply);
