@@ -39,7 +39,7 @@ fn signatures(c: &mut Criterion) {
 }
 
 fn templates(c: &mut Criterion) {
-    let r = Renderer::new(100_000, 1 << 20);
+    let r = Renderer::new(100_000, 1 << 20, 16 << 20);
     let ctx = json!({"user": {"name": "Ada", "email": "ada@example.com"}, "n": 42});
     let mut g = c.benchmark_group("template");
     g.bench_function("plain string (baseline)", |b| {
@@ -208,7 +208,7 @@ fn event_to_finished_execution(c: &mut Criterion) {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (store, guard) = RocksStore::open(dir.path(), Durability::Wal, 1024, 65536).unwrap();
-    let renderer = Renderer::new(100_000, 1 << 20);
+    let renderer = Renderer::new(100_000, 1 << 20, 16 << 20);
     let action: Action = serde_json::from_value(
         json!({"type": "transform", "config": {"set": {"greeting": "hello {{user.name}}"}}}),
     )

@@ -86,6 +86,7 @@ pub struct EngineSettings {
     pub shutdown_timeout_secs: u64,
     pub template_fuel: u64,
     pub template_max_bytes: usize,
+    pub template_max_memory_bytes: usize,
 }
 
 #[derive(Clone, Deserialize)]
@@ -386,6 +387,12 @@ impl Settings {
         }
         if self.engine.workflow_concurrency == 0 {
             problems.push("engine.workflow_concurrency: must be greater than 0".into());
+        }
+        if self.engine.template_max_memory_bytes < self.engine.template_max_bytes {
+            problems.push(
+                "engine.template_max_memory_bytes: must be at least engine.template_max_bytes"
+                    .into(),
+            );
         }
         if self.engine.template_fuel == 0 {
             problems.push("engine.template_fuel: must be greater than 0".into());

@@ -8,6 +8,7 @@
 //! parts together and `config` describes every setting. See ARCHITECTURE.md for the map.
 
 pub mod actors;
+pub mod alloc_budget;
 pub mod api;
 pub mod catalog;
 pub mod cli;
@@ -27,3 +28,9 @@ pub mod store;
 pub mod systemd;
 pub mod telemetry;
 pub mod timefmt;
+
+/// Unit tests count allocations like the daemon does, so render budgets hold in them too.
+#[cfg(test)]
+#[global_allocator]
+static TEST_ALLOCATOR: alloc_budget::Counting<std::alloc::System> =
+    alloc_budget::Counting(std::alloc::System);

@@ -90,6 +90,7 @@ impl Application {
             renderer: Renderer::new(
                 settings.engine.template_fuel,
                 settings.engine.template_max_bytes,
+                settings.engine.template_max_memory_bytes,
             ),
             mailer,
             http: HttpCaller::new(

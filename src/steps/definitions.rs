@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn a_definition_is_reused_until_the_workflow_changes() {
-        let renderer = Renderer::new(10_000, 1 << 20);
+        let renderer = Renderer::new(10_000, 1 << 20, 16 << 20);
         let defs = Definitions::default();
         let pure = json!([{"type": "transform", "config": {"set": {"x": "{{a}}"}}}]);
         let v1 = workflow(1, pure.clone());
@@ -158,7 +158,7 @@ mod tests {
 
     #[test]
     fn big_pure_runs_are_queued_instead_of_run_on_the_http_worker() {
-        let renderer = Renderer::new(10_000, 1 << 20);
+        let renderer = Renderer::new(10_000, 1 << 20, 16 << 20);
         let defs = Definitions::default();
         let fields = |n: usize| {
             (0..n)

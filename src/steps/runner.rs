@@ -380,7 +380,7 @@ mod tests {
 
     fn deps() -> ActionDeps {
         ActionDeps {
-            renderer: Renderer::new(10_000, 1 << 20),
+            renderer: Renderer::new(10_000, 1 << 20, 16 << 20),
             mailer: Mailer::Recording {
                 default_from: "bot@example.com".into(),
             },
@@ -392,7 +392,7 @@ mod tests {
 
     fn steps(actions: Value) -> Vec<StepSpec> {
         let actions: Vec<Action> = serde_json::from_value(actions).unwrap();
-        let r = Renderer::new(10_000, 1 << 20);
+        let r = Renderer::new(10_000, 1 << 20, 16 << 20);
         actions
             .iter()
             .enumerate()

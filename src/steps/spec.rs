@@ -394,7 +394,7 @@ mod tests {
     use serde_json::json;
 
     fn r() -> Renderer {
-        Renderer::new(10_000, 1 << 20)
+        Renderer::new(10_000, 1 << 20, 16 << 20)
     }
 
     #[test]

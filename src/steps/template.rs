@@ -1,5 +1,7 @@
 //! Templates (`{{user.email}}`) with minijinja: checked when a workflow is saved, rendered with
-//! a fuel budget (bounded time) and an output cap (bounded size).
+//! a fuel budget (bounded time), a memory budget (what a render may hold while it runs:
+//! counted by the global allocator, `alloc_budget`, and asked by the vendored minijinja after
+//! every instruction) and an output cap (bounded size).
 //!
 //! Two things keep a render cheap whatever the payload's size: compiled templates are kept,
 //! keyed by their source (an event's render is a lookup plus the run, not a parse), and a
@@ -123,6 +125,7 @@ const MAX_CACHED_BYTES: usize = 16 << 20;
 pub struct Renderer {
     compiled: RwLock<Compiled>,
     max_bytes: usize,
+    max_memory: usize,
 }
 
 /// The names a cached template may read (see the module doc), and its pieces when it only
@@ -143,7 +146,9 @@ struct Compiled {
 }
 
 impl Renderer {
-    pub fn new(fuel: u64, max_bytes: usize) -> Renderer {
+    /// `max_memory`: the most a render may hold at once while it runs, in bytes.
+    pub fn new(fuel: u64, max_bytes: usize, max_memory: usize) -> Renderer {
+        minijinja::set_memory_probe(crate::alloc_budget::may_allocate);
         let mut env = Environment::new();
         env.set_fuel(Some(fuel));
         // `{{user.missing.field}}` renders empty instead of failing the execution: payloads
@@ -159,6 +164,7 @@ impl Renderer {
                 bytes: 0,
             }),
             max_bytes,
+            max_memory,
         }
     }
 
@@ -207,12 +213,14 @@ impl Renderer {
         }
         let ctx = context(&cached.names, vars);
         let compiled = self.read();
+        let budget = crate::alloc_budget::scope(self.max_memory);
         let out = match compiled.env.get_template(source) {
             Ok(template) => template.render(ctx),
             // Dropped by a concurrent cache reset: render it uncached this once.
             Err(_) => compiled.env.render_str(source, ctx),
-        }
-        .map_err(|e| TemplateError::Render(describe(&e)))?;
+        };
+        drop(budget);
+        let out = out.map_err(render_error)?;
         if out.len() > self.max_bytes {
             return Err(TemplateError::TooLarge(self.max_bytes));
         }
@@ -256,10 +264,10 @@ impl Renderer {
             .env
             .compile_expression(expr)
             .map_err(|e| TemplateError::Syntax(describe(&e)))?;
-        expression
-            .eval(ctx)
-            .map(|v| v.is_true())
-            .map_err(|e| TemplateError::Render(describe(&e)))
+        let budget = crate::alloc_budget::scope(self.max_memory);
+        let result = expression.eval(ctx);
+        drop(budget);
+        result.map(|v| v.is_true()).map_err(render_error)
     }
 
     /// Compiles and caches `source` if needed; returns the names it may read.
@@ -332,6 +340,15 @@ fn strip_braces(expr: &str) -> &str {
         .map_or(t, str::trim)
 }
 
+/// A failed render; one stopped by its memory budget also returns what it built to the system.
+fn render_error(e: minijinja::Error) -> TemplateError {
+    let message = describe(&e);
+    if message.contains("memory budget") {
+        crate::alloc_budget::release_freed_memory();
+    }
+    TemplateError::Render(message)
+}
+
 fn describe(e: &minijinja::Error) -> String {
     match e.detail() {
         Some(detail) => format!("{} ({detail})", e.kind()),
@@ -351,7 +368,7 @@ mod tests {
             "n": 18_446_744_073_709_551_615u64,
             "neg": -7
         });
-        let r = Renderer::new(10_000, 1 << 20);
+        let r = Renderer::new(10_000, 1 << 20, 16 << 20);
         let cases = [
             "Hi {{user.name}}",
             "{{ user.name }} is {{user.age}}, {{n}} and {{neg}}!",
@@ -377,7 +394,7 @@ mod tests {
     use serde_json::json;
 
     fn renderer() -> Renderer {
-        Renderer::new(10_000, 1024)
+        Renderer::new(10_000, 1024, 16 << 20)
     }
 
     #[test]
@@ -416,7 +433,7 @@ mod tests {
 
     #[test]
     fn runaway_templates_run_out_of_fuel() {
-        let r = Renderer::new(1_000, 1 << 20);
+        let r = Renderer::new(1_000, 1 << 20, 16 << 20);
         let err = r
             .render(
                 "{% for i in range(100000) %}{{ i }}{% endfor %}",
@@ -426,9 +443,49 @@ mod tests {
         assert!(matches!(err, TemplateError::Render(_)), "{err:?}");
     }
 
+    /// `{% set b = a~a~…~a %}` eight levels deep would build a 256 MiB string in a few hundred
+    /// instructions (well within the fuel), and print only its length.
+    pub(crate) fn template_bomb() -> String {
+        let mut t = String::from("{% set a = '0123456789abcdef' %}");
+        let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+        for pair in names.windows(2) {
+            let operands = [pair[0]; 8].join("~");
+            t.push_str(&format!("{{% set {} = {operands} %}}", pair[1]));
+        }
+        t.push_str("{{ i|length }}");
+        t
+    }
+
+    #[test]
+    fn a_render_cannot_build_more_than_its_memory_budget() {
+        let r = Renderer::new(100_000, 1 << 20, 16 << 20);
+        let bomb = template_bomb();
+        assert!(bomb.len() < 400, "{}", bomb.len());
+        let err = r.render(&bomb, &json!({})).unwrap_err();
+        assert!(
+            matches!(&err, TemplateError::Render(m) if m.contains("memory budget")),
+            "{err:?}"
+        );
+        // A bigger budget lets smaller constructions of the same kind through.
+        let small = "{% set a = 'xy' %}{% set b = a~a~a~a %}{% set c = b~b~b~b %}{{ c|length }}";
+        assert_eq!(r.render(small, &json!({})).unwrap(), "32");
+        // One-step builders are checked before they allocate.
+        for template in [
+            "{{ ('x' * 10000000)|replace('x', 'yyyyyyyyyy')|length }}",
+            "{{ 'a\nb\nc'|indent(100000000)|length }}",
+            "{{ range(1000)|join('x' * 100000)|length }}",
+        ] {
+            let err = r.render(template, &json!({})).unwrap_err();
+            assert!(
+                matches!(&err, TemplateError::Render(m) if m.contains("memory budget")),
+                "{template}: {err:?}"
+            );
+        }
+    }
+
     #[test]
     fn oversized_output_is_refused() {
-        let r = Renderer::new(1_000_000, 10);
+        let r = Renderer::new(1_000_000, 10, 16 << 20);
         let err = r.render("{{ 'x' * 100 }}", &json!({})).unwrap_err();
         assert_eq!(err, TemplateError::TooLarge(10));
     }
@@ -510,7 +567,7 @@ mod tests {
 
     #[test]
     fn the_cache_is_bounded_by_total_source_size() {
-        let r = Renderer::new(10_000, 4 << 20);
+        let r = Renderer::new(10_000, 4 << 20, 16 << 20);
         let big = "x".repeat(1 << 20);
         for i in 0..20 {
             let source = format!("{i}{big}{{{{ n }}}}");

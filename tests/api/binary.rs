@@ -866,3 +866,100 @@ async fn a_full_disk_refuses_events_with_503_and_everything_resumes_when_space_r
     assert_eq!(ready.status().as_u16(), 200, "ready again");
     assert!(d.stderr.lock().unwrap().contains("disk space returned"));
 }
+
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    kb * 1024
+}
+
+/// A 300-byte template that would build a 256 MiB string (each level concatenates the last
+/// one with itself eight times) fails its step with a clear error, and the daemon's memory
+/// moves by no more than the render budget, even with two such events at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_bomb_fails_its_step_within_the_memory_budget() {
+    let mut bomb = String::from("{% set a = '0123456789abcdef' %}");
+    let names = ["a", "b", "c", "d", "e", "f", "g", "h", "i"];
+    for pair in names.windows(2) {
+        let operands = [pair[0]; 8].join("~");
+        bomb.push_str(&format!("{{% set {} = {operands} %}}", pair[1]));
+    }
+    bomb.push_str("{{ i|length }}");
+    assert!(bomb.len() < 400);
+    let budget: u64 = 16 << 20;
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(
+        dir.path(),
+        &[(
+            "BOTCADENCE_ENGINE__TEMPLATE_MAX_MEMORY_BYTES",
+            &budget.to_string(),
+        )],
+    );
+    let key = d.first_key();
+    let client = reqwest::Client::new();
+    let (s, wf) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/workflows", d.base),
+        &key,
+        Some(json!({
+            "name": "bomb", "status": "active", "trigger": {"type": "webhook"},
+            "actions": [{"type": "transform", "config": {"set": {"n": bomb}}}]
+        })),
+    )
+    .await;
+    assert_eq!(s, 201, "{wf}");
+    let (s, hook) = call(
+        &client,
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", d.base),
+        &key,
+        Some(json!({"workflow_id": wf["id"], "event": "bomb"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{hook}");
+    let url = hook["url"].as_str().unwrap().to_string();
+    // Warm up (first allocations of the runtime and the store), then measure.
+    let r = client.post(&url).json(&json!({})).send().await.unwrap();
+    assert!(r.status().is_success());
+    let before = rss_bytes(d.child.id());
+    let (a, b) = tokio::join!(
+        client.post(&url).json(&json!({"x": 1})).send(),
+        client.post(&url).json(&json!({"x": 2})).send()
+    );
+    for r in [a.unwrap(), b.unwrap()] {
+        assert!(r.status().is_success());
+        let v: Value = r.json().await.unwrap();
+        let id = v["execution_id"].as_str().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let exec = loop {
+            let (_, exec) = call(
+                &client,
+                reqwest::Method::GET,
+                format!("{}/v1/executions/{id}", d.base),
+                &key,
+                None,
+            )
+            .await;
+            if exec["status"] == "failed" || exec["status"] == "success" {
+                break exec;
+            }
+            assert!(Instant::now() < deadline, "{exec}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert_eq!(exec["status"], "failed", "{exec}");
+        let error = exec["steps"][0]["error"].as_str().unwrap_or_default();
+        assert!(error.contains("memory budget"), "{exec}");
+    }
+    let grown = rss_bytes(d.child.id()).saturating_sub(before);
+    assert!(
+        grown <= budget,
+        "RSS grew by {} MiB for a {} MiB budget",
+        grown >> 20,
+        budget >> 20
+    );
+}

@@ -1,0 +1,170 @@
+//! Counting what one piece of work allocates on its thread, so a template render can be held
+//! to a memory budget (`[engine] template_max_memory_bytes`).
+//!
+//! [`Counting`] wraps the global allocator. While a [`scope`] is open on a thread, every
+//! allocation and free made on that thread moves the scope's count of live bytes; outside a
+//! scope the wrapper adds one thread-local read per call. minijinja (vendored with a memory
+//! probe, `vendor/README.md`) asks [`may_allocate`] after every instruction and before
+//! building large values, and fails the render when the budget would be exceeded. So a render
+//! holds at most about its budget (plus the one value being built when the count crossed it),
+//! and what it built is freed when the render fails.
+//!
+//! The count is only known where `Counting` is the global allocator (the daemon's binary; the
+//! test binaries install it too). Elsewhere [`installed`] is false and budgets are not enforced.
+
+use std::alloc::{GlobalAlloc, Layout};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The global allocator wrapper.
+pub struct Counting<A>(pub A);
+
+#[derive(Clone, Copy)]
+struct Scope {
+    active: bool,
+    live: isize,
+    limit: isize,
+}
+
+const OFF: Scope = Scope {
+    active: false,
+    live: 0,
+    limit: 0,
+};
+
+thread_local! {
+    // `const`, `Copy` and no destructor: reading it never allocates, which an allocator must
+    // not do.
+    static SCOPE: Cell<Scope> = const { Cell::new(OFF) };
+}
+
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// How to hand freed memory back to the system at once (mimalloc keeps freed pages a while).
+static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Installs how to return freed memory to the system; called by the binary.
+pub fn set_release(release: fn()) {
+    let _ = RELEASE.set(release);
+}
+
+/// After work was stopped for going over its budget: return what it built to the system now,
+/// so the process's resident memory falls back instead of keeping the peak.
+pub fn release_freed_memory() {
+    if let Some(release) = RELEASE.get() {
+        release();
+    }
+}
+
+/// Called once by a program whose global allocator is [`Counting`].
+pub fn mark_installed() {
+    INSTALLED.store(true, Ordering::Relaxed);
+}
+
+/// Whether allocations are counted in this process.
+pub fn installed() -> bool {
+    INSTALLED.load(Ordering::Relaxed)
+}
+
+#[inline]
+fn note(delta: isize) {
+    // `try_with`: never panic inside the allocator, even while the thread is being torn down.
+    let _ = SCOPE.try_with(|s| {
+        let mut scope = s.get();
+        if scope.active {
+            scope.live += delta;
+            s.set(scope);
+        }
+    });
+}
+
+// SAFETY: every call is forwarded to the wrapped allocator unchanged; only a thread-local
+// counter is updated beside it.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is passed on as is.
+        let p = unsafe { self.0.alloc(layout) };
+        if !p.is_null() {
+            note(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { self.0.alloc_zeroed(layout) };
+        if !p.is_null() {
+            note(layout.size() as isize);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { self.0.dealloc(ptr, layout) };
+        note(-(layout.size() as isize));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as above.
+        let p = unsafe { self.0.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            note(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+}
+
+/// While alive, counts this thread's allocations against `limit` bytes.
+pub struct ScopeGuard {
+    previous: Scope,
+}
+
+pub fn scope(limit: usize) -> ScopeGuard {
+    let previous = SCOPE.with(|s| {
+        s.replace(Scope {
+            active: true,
+            live: 0,
+            limit: limit.min(isize::MAX as usize) as isize,
+        })
+    });
+    ScopeGuard { previous }
+}
+
+impl Drop for ScopeGuard {
+    fn drop(&mut self) {
+        SCOPE.with(|s| s.set(self.previous));
+    }
+}
+
+/// Whether the open scope (if any) may hold `additional` more bytes.
+pub fn may_allocate(additional: usize) -> bool {
+    SCOPE.with(|s| {
+        let scope = s.get();
+        !scope.active
+            || scope
+                .live
+                .saturating_add(additional.min(isize::MAX as usize) as isize)
+                <= scope.limit
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scope_answers_against_its_limit_and_restores_the_previous_one() {
+        assert!(may_allocate(usize::MAX), "no scope: no limit");
+        let outer = scope(100);
+        assert!(may_allocate(100));
+        assert!(!may_allocate(101));
+        {
+            let _inner = scope(10);
+            assert!(!may_allocate(11));
+        }
+        assert!(may_allocate(100), "the outer scope is back");
+        drop(outer);
+        assert!(may_allocate(usize::MAX));
+    }
+}
