@@ -1,6 +1,8 @@
 //! API keys and secrets: generation and hashing. Keys are shown once and stored only as SHA-256.
 
 use rand::RngCore;
+
+use crate::model::SecretText;
 use sha2::{Digest, Sha256};
 
 /// Every API key starts with this, so leaked keys are easy to recognise and scan for.
@@ -38,14 +40,14 @@ const SIGNING_SECRET_BYTES: usize = 24;
 
 /// A signing secret for webhook and outgoing-call signatures, in the Standard Webhooks form:
 /// `whsec_` + standard base64 of 192 random bits (the decoded bytes are the MAC key).
-pub fn generate_signing_secret() -> String {
+pub fn generate_signing_secret() -> SecretText {
     let mut bytes = [0u8; SIGNING_SECRET_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!(
+    SecretText::new(format!(
         "{}{}",
         crate::signature::SECRET_PREFIX,
         crate::signature::base64_encode(&bytes)
-    )
+    ))
 }
 
 #[cfg(test)]
@@ -71,14 +73,18 @@ mod tests {
 
     #[test]
     fn signing_secrets_are_standard_webhooks_secrets() {
-        let secret = generate_signing_secret();
+        let secret = generate_signing_secret().expose().to_string();
         assert!(secret.starts_with("whsec_"));
         assert_eq!(secret.len(), 6 + 32, "{secret}");
         assert_eq!(
             crate::signature::standard_key(&secret).len(),
             SIGNING_SECRET_BYTES
         );
-        assert_ne!(secret, generate_signing_secret());
+        assert_ne!(secret, generate_signing_secret().expose());
+        assert_eq!(
+            format!("{:?}", generate_signing_secret()),
+            "SecretText(***)"
+        );
     }
 
     #[test]

@@ -8,6 +8,30 @@ use serde_json::Value;
 use crate::timefmt::{rfc3339_ms, rfc3339_ms_opt};
 
 /// A plan from the reference's rate-limit table.
+/// A secret shown to its owner (a hook's secret, an account's signing secret): stored and
+/// serialised as the plain string, but never printed by `Debug`, so a logged or panicking
+/// struct cannot leak it.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(String);
+
+impl SecretText {
+    pub fn new(secret: String) -> SecretText {
+        SecretText(secret)
+    }
+
+    /// The secret itself, for signing and for showing it to its owner.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretText(***)")
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Plan {
@@ -56,7 +80,7 @@ pub struct Account {
     /// Key for signing outgoing `http_request` bodies. Never returned except by
     /// `GET /v1/signing-secret`.
     #[serde(default)]
-    pub signing_secret: String,
+    pub signing_secret: SecretText,
     #[serde(with = "rfc3339_ms")]
     pub created_at: i64,
     #[serde(with = "rfc3339_ms")]
@@ -143,7 +167,7 @@ pub struct Hook {
     pub account_id: String,
     pub workflow_id: String,
     pub event: String,
-    pub secret: String,
+    pub secret: SecretText,
     pub verify: HookVerify,
     #[serde(with = "rfc3339_ms")]
     pub created_at: i64,
@@ -297,5 +321,29 @@ impl Execution {
             completed_at: self.completed_at,
             duration_ms: self.duration_ms,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_stored_as_plain_strings_but_never_printed() {
+        let hook = Hook {
+            id: "hook_1".into(),
+            account_id: "acct_1".into(),
+            workflow_id: "wf_1".into(),
+            event: "e".into(),
+            secret: SecretText::new("whsec_c2VjcmV0IHNlY3JldCBzZWNyZXQ=".into()),
+            verify: HookVerify::HmacSha256,
+            created_at: 0,
+        };
+        let printed = format!("{hook:?} {hook:#?}");
+        assert!(!printed.contains("c2VjcmV0"), "{printed}");
+        let stored = serde_json::to_value(&hook).unwrap();
+        assert_eq!(stored["secret"], "whsec_c2VjcmV0IHNlY3JldCBzZWNyZXQ=");
+        let back: Hook = serde_json::from_value(stored).unwrap();
+        assert_eq!(back.secret, hook.secret);
     }
 }

@@ -150,7 +150,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     let secret = shared
         .catalog
         .account(&execution.account_id)
-        .map(|a| a.signing_secret.clone())
+        .map(|a| a.signing_secret.expose().to_string())
         .unwrap_or_default();
 
     let result = catch_panic(runner::run(

@@ -331,7 +331,7 @@ async fn accept(
     )
     .await?;
     if hook.verify == HookVerify::HmacSha256 {
-        check_signature(state, req, &hook.secret, &body)?;
+        check_signature(state, req, hook.secret.expose(), &body)?;
     }
     if nested_deeper_than(&body, MAX_EVENT_DEPTH) {
         return Err(ApiError::invalid(format!(

@@ -81,7 +81,7 @@ pub async fn create(
     }
     state.store.put_hook(&hook).await?;
     let mut body = views::hook(&hook, &state.public_url);
-    body["secret"] = Value::String(hook.secret.clone());
+    body["secret"] = Value::String(hook.secret.expose().to_string());
     state.catalog.put_hook(hook);
     Ok(HttpResponse::Created().json(body))
 }

@@ -59,8 +59,8 @@ impl RocksStore {
     pub fn due_backlog(&self) -> Result<i64, StoreError> {
         self.db
             .get_cf(self.cf(Family::Counters), layout::DUE_COUNTER)
-            .map(|v| v.map_or(0, |b| decode_i64(&b)))
-            .map_err(|e| StoreError::Db(e.to_string()))
+            .map_err(|e| StoreError::Db(e.to_string()))?
+            .map_or(Ok(0), |b| decode_i64("counters", &b))
     }
 
     /// Moves what a data directory written by an older version keeps in its pending set into

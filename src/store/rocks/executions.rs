@@ -175,8 +175,8 @@ impl RocksStore {
                 self.cf(Family::Counters),
                 layout::counter(workflow_id, status),
             )
-            .map(|v| v.map_or(0, |b| decode_i64(&b)))
-            .map_err(|e| StoreError::Db(e.to_string()))
+            .map_err(|e| StoreError::Db(e.to_string()))?
+            .map_or(Ok(0), |b| decode_i64("counters", &b))
     }
 
     /// Raw ops, for tools that seed large datasets (load tests).

@@ -72,8 +72,16 @@ const META_PROBE: &[u8] = b"probe";
 /// The lease epoch of the latest opening.
 const META_EPOCH: &[u8] = b"epoch";
 
-fn decode_i64(bytes: &[u8]) -> i64 {
-    bytes.try_into().map(i64::from_le_bytes).unwrap_or_default()
+/// A stored counter (8 bytes, little-endian). Anything else is corruption, reported as such:
+/// reading it as 0 would show wrong totals and hide the damage.
+fn decode_i64(family: &'static str, bytes: &[u8]) -> Result<i64, StoreError> {
+    bytes
+        .try_into()
+        .map(i64::from_le_bytes)
+        .map_err(|_| StoreError::Corrupt {
+            family,
+            error: format!("a counter of {} bytes, not 8", bytes.len()),
+        })
 }
 
 /// What a failure to open means. RocksDB reports a data directory locked by another process
@@ -282,7 +290,7 @@ impl RocksStore {
             .db
             .get_cf(self.cf(Family::Meta), META_EPOCH)
             .map_err(|e| StoreError::Db(e.to_string()))?
-            .map_or(0, |b| decode_i64(&b) as u64);
+            .map_or(Ok(0), |b| decode_i64("meta", &b))? as u64;
         let next = current + 1;
         // Written directly, synced: nothing else writes before the store is handed out, and
         // a blocking round trip through the writer is not allowed on an async thread.
@@ -353,6 +361,69 @@ mod tests {
             resume_at: None,
             replay_of: None,
         }
+    }
+
+    #[test]
+    fn only_rocksdbs_lock_message_means_another_process_holds_the_directory() {
+        let dir = Path::new("/d");
+        let locked = "IO error: While lock file: /d/LOCK: Resource temporarily unavailable";
+        assert!(matches!(open_error(dir, locked), StoreError::Locked(_)));
+        for other in [
+            "Corruption: block checksum mismatch: stored = 1, computed = 2",
+            "IO error: No such file or directory: While opening a file for sequentially reading: /d/CURRENT",
+        ] {
+            assert!(
+                matches!(open_error(dir, other), StoreError::Db(_)),
+                "{other}"
+            );
+        }
+        assert!(matches!(
+            open_error(
+                dir,
+                "IO error: No space left on device: While appending to file"
+            ),
+            StoreError::DiskFull { .. }
+        ));
+    }
+
+    /// A counter that cannot be read is an error, for readers and for the writer: counting on
+    /// from 0 would overwrite the true total, and reading it as 0 would hide the damage.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_malformed_counter_is_reported_never_read_as_zero() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, guard) = RocksStore::open(dir.path(), Durability::Wal, 64, 1024).unwrap();
+        let key = layout::counter("wf_m", None);
+        let writer = store.clone();
+        tokio::task::spawn_blocking(move || {
+            writer.writer_submit_blocking(vec![Op::Put(Family::Counters, key, b"bad".to_vec())])
+        })
+        .await
+        .unwrap()
+        .unwrap();
+        assert!(matches!(
+            store.counter("wf_m", None),
+            Err(StoreError::Corrupt {
+                family: "counters",
+                ..
+            })
+        ));
+        let execution = finished("wf_m", crate::timefmt::now_us(), ExecutionStatus::Success);
+        let refused = store.accept_execution(&execution, None).await;
+        assert!(
+            matches!(refused, Err(StoreError::Corrupt { .. })),
+            "{refused:?}"
+        );
+        // Nothing of the refused write landed, and other workflows are unaffected.
+        assert!(store.execution(&execution.id).unwrap().is_none());
+        let other = finished("wf_ok", crate::timefmt::now_us(), ExecutionStatus::Success);
+        assert_eq!(
+            store.accept_execution(&other, None).await.unwrap(),
+            WriteOutcome::Written
+        );
+        assert_eq!(store.counter("wf_ok", None).unwrap(), 1);
+        store.close().unwrap();
+        drop(store);
+        guard.join();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -154,18 +154,19 @@ fn run(
                 Some(check) => match find_duplicate(&db, &cfs, check, &claimed) {
                     Ok(Some(original)) => Ok(WriteOutcome::Duplicate(original)),
                     Ok(None) => {
-                        claimed.insert(check.key.clone(), check.entry.execution_id.clone());
-                        add_ops(&db, &cfs, &mut batch, &req.ops, &mut counters, &mut touched);
-                        let cf = cfs.get(Family::Dedupe);
-                        batch.put_cf(cf, &check.key, codec::encode(&check.entry));
-                        Ok(WriteOutcome::Written)
+                        add_ops(&db, &cfs, &mut batch, &req.ops, &mut counters, &mut touched).map(
+                            |()| {
+                                claimed.insert(check.key.clone(), check.entry.execution_id.clone());
+                                let cf = cfs.get(Family::Dedupe);
+                                batch.put_cf(cf, &check.key, codec::encode(&check.entry));
+                                WriteOutcome::Written
+                            },
+                        )
                     }
                     Err(e) => Err(e),
                 },
-                None => {
-                    add_ops(&db, &cfs, &mut batch, &req.ops, &mut counters, &mut touched);
-                    Ok(WriteOutcome::Written)
-                }
+                None => add_ops(&db, &cfs, &mut batch, &req.ops, &mut counters, &mut touched)
+                    .map(|()| WriteOutcome::Written),
             };
             outcomes.push(outcome);
         }
@@ -222,23 +223,34 @@ struct Counters {
 }
 
 impl Counters {
-    fn add(&mut self, db: &DB, cf: &rocksdb::ColumnFamily, key: &[u8], n: i64) {
-        if let Some(value) = self.values.get_mut(key) {
-            *value += n;
-            return;
+    /// Makes sure `key`'s current value is in memory. A read error or a malformed value fails
+    /// the request: counting on from 0 would overwrite the true total with a wrong one.
+    fn load(&mut self, db: &DB, cf: &rocksdb::ColumnFamily, key: &[u8]) -> Result<(), StoreError> {
+        if self.values.contains_key(key) {
+            return Ok(());
         }
-        let stored = db
+        let stored = match db
             .get_cf(cf, key)
-            .ok()
-            .flatten()
-            .and_then(|b| <[u8; 8]>::try_from(b.as_slice()).ok())
-            .map_or(0, i64::from_le_bytes);
-        self.values.insert(key.to_vec(), stored + n);
+            .map_err(|e| StoreError::Db(e.to_string()))?
+        {
+            Some(bytes) => super::decode_i64("counters", &bytes)?,
+            None => 0,
+        };
+        self.values.insert(key.to_vec(), stored);
+        Ok(())
+    }
+
+    fn add(&mut self, key: &[u8], n: i64) {
+        *self
+            .values
+            .get_mut(key)
+            .expect("every counter is loaded before it is added to") += n;
     }
 }
 
 /// Adds `ops` to the batch; counter changes are applied in memory and the counter noted in
-/// `touched`, for the caller to write once per batch.
+/// `touched`, for the caller to write once per batch. Counters are loaded first, so a request
+/// whose counters cannot be read adds nothing at all.
 fn add_ops(
     db: &DB,
     cfs: &Handles<'_>,
@@ -246,20 +258,26 @@ fn add_ops(
     ops: &[Op],
     counters: &mut Counters,
     touched: &mut FastSet<Vec<u8>>,
-) {
+) -> Result<(), StoreError> {
+    for op in ops {
+        if let Op::Add(_, k, _) = op {
+            counters.load(db, cfs.get(Family::Counters), k)?;
+        }
+    }
     for op in ops {
         match op {
             Op::Put(f, k, v) => batch.put_cf(cfs.get(*f), k, v),
             Op::Delete(f, k) => batch.delete_cf(cfs.get(*f), k),
             Op::Add(f, k, n) => {
                 debug_assert_eq!(*f, Family::Counters, "only counters are added to");
-                counters.add(db, cfs.get(Family::Counters), k, *n);
+                counters.add(k, *n);
                 if !touched.contains(k.as_slice()) {
                     touched.insert(k.clone());
                 }
             }
         }
     }
+    Ok(())
 }
 
 fn find_duplicate(
