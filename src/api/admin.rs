@@ -2,12 +2,13 @@
 //! their plans and custom limits, and their API keys.
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::api_keys::{issue_key, key_name, revoke};
 use super::auth::Admin;
 use super::error::ApiError;
+use super::request::{CreateAccount, UpdateAccount, typed};
 use super::views;
 use crate::model::{Account, Limits, Plan};
 use crate::ratelimit::effective_limits;
@@ -17,57 +18,17 @@ fn view(state: &AppState, a: &Account) -> Value {
     views::account(a, effective_limits(a.plan, a.limits, &state.settings.plans))
 }
 
-fn parse_plan(v: &Value) -> Result<Plan, ApiError> {
-    v.as_str().and_then(Plan::parse).ok_or_else(|| {
-        ApiError::field(
-            "plan",
+/// An account's name: present, not blank, at most 200 bytes.
+fn checked_name(name: Option<String>) -> Result<String, ApiError> {
+    match name {
+        None => Err(ApiError::required("name")),
+        Some(s) if !s.trim().is_empty() && s.len() <= 200 => Ok(s),
+        Some(_) => Err(ApiError::field(
+            "name",
             "invalid",
-            "The 'plan' field must be one of \"free\", \"pro\", \"enterprise\"",
-        )
-    })
-}
-
-/// Custom limits: any of the three numbers; the others come from the Enterprise defaults.
-fn parse_limits(v: &Value, base: Limits) -> Result<Option<Limits>, ApiError> {
-    let obj = match v {
-        Value::Null => return Ok(None),
-        Value::Object(o) => o,
-        _ => {
-            return Err(ApiError::field(
-                "limits",
-                "invalid",
-                "The 'limits' field must be an object",
-            ));
-        }
-    };
-    let mut limits = base;
-    for (k, v) in obj {
-        let n = v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
-            ApiError::field(
-                &format!("limits.{k}"),
-                "invalid",
-                format!("The 'limits.{k}' field must be a positive integer"),
-            )
-        })?;
-        match k.as_str() {
-            "requests_per_minute" => limits.requests_per_minute = n,
-            "requests_per_day" => limits.requests_per_day = n,
-            "webhooks_per_second" => limits.webhooks_per_second = n,
-            _ => {
-                return Err(ApiError::field(
-                    &format!("limits.{k}"),
-                    "unknown",
-                    "Known limits: requests_per_minute, requests_per_day, webhooks_per_second",
-                ));
-            }
-        }
+            "The 'name' field must be a non-empty string of at most 200 bytes",
+        )),
     }
-    Ok(Some(limits))
-}
-
-fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
-    body.as_object()
-        .ok_or_else(|| ApiError::invalid("The request body must be a JSON object"))
 }
 
 fn check_limits_plan(plan: Plan, limits: &Option<Limits>) -> Result<(), ApiError> {
@@ -86,26 +47,12 @@ pub async fn create_account(
     _admin: Admin,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let obj = object(&body)?;
-    let name = match obj.get("name") {
-        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 200 => s.clone(),
-        None | Some(Value::Null) => return Err(ApiError::required("name")),
-        Some(_) => {
-            return Err(ApiError::field(
-                "name",
-                "invalid",
-                "The 'name' field must be a non-empty string",
-            ));
-        }
-    };
-    let plan = match obj.get("plan") {
-        None | Some(Value::Null) => Plan::Free,
-        Some(p) => parse_plan(p)?,
-    };
-    let limits = match obj.get("limits") {
-        None => None,
-        Some(v) => parse_limits(v, state.settings.plans.enterprise)?,
-    };
+    let body: CreateAccount = typed(body.into_inner())?;
+    let name = checked_name(body.name)?;
+    let plan = body.plan.unwrap_or(Plan::Free);
+    let limits = body
+        .limits
+        .map(|patch| patch.over(state.settings.plans.enterprise));
     check_limits_plan(plan, &limits)?;
     let now = now_ms();
     let account = Account {
@@ -153,45 +100,28 @@ pub async fn update_account(
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let obj = object(&body)?;
+    let body: UpdateAccount = typed(body.into_inner())?;
     let _guard = state.catalog.write_lock().await;
     let mut account = state
         .catalog
         .account(&path)
         .map(|a| (*a).clone())
         .ok_or_else(|| ApiError::not_found("Account"))?;
-    for (k, v) in obj {
-        match k.as_str() {
-            "name" => {
-                account.name = v
-                    .as_str()
-                    .filter(|s| !s.trim().is_empty())
-                    .ok_or_else(|| {
-                        ApiError::field(
-                            "name",
-                            "invalid",
-                            "The 'name' field must be a non-empty string",
-                        )
-                    })?
-                    .to_string()
-            }
-            "plan" => account.plan = parse_plan(v)?,
-            "limits" => {
-                let base = account.limits.unwrap_or(state.settings.plans.enterprise);
-                account.limits = parse_limits(v, base)?;
-            }
-            other => {
-                return Err(ApiError::field(
-                    other,
-                    "unknown",
-                    format!("The '{other}' field cannot be updated (known: name, plan, limits)"),
-                ));
-            }
-        }
+    if let Some(name) = body.name {
+        account.name = checked_name(Some(name))?;
     }
-    if account.plan != Plan::Enterprise && !obj.contains_key("limits") {
+    if let Some(plan) = body.plan {
+        account.plan = plan;
+    }
+    match &body.limits {
+        Some(Some(patch)) => {
+            let base = account.limits.unwrap_or(state.settings.plans.enterprise);
+            account.limits = Some(patch.over(base));
+        }
+        Some(None) => account.limits = None,
         // Leaving Enterprise drops the custom numbers.
-        account.limits = None;
+        None if account.plan != Plan::Enterprise => account.limits = None,
+        None => {}
     }
     check_limits_plan(account.plan, &account.limits)?;
     account.updated_at = now_ms().max(account.updated_at + 1);

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
+use super::request::{CreateKey, typed};
 use super::views;
 use crate::credentials::{display_prefix, generate_api_key, generate_signing_secret, hash_api_key};
 use crate::model::ApiKey;
@@ -46,9 +47,10 @@ pub fn key_name(body: Option<&web::Bytes>) -> Result<String, ApiError> {
     };
     let v: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}")))?;
-    match v.get("name") {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) if s.len() <= 200 => Ok(s.clone()),
+    let body: CreateKey = typed(v)?;
+    match body.name {
+        None => Ok(String::new()),
+        Some(s) if s.len() <= 200 => Ok(s),
         Some(_) => Err(ApiError::field(
             "name",
             "invalid",

@@ -15,6 +15,7 @@ pub mod health;
 pub mod ingest;
 pub mod middleware;
 pub mod pagination;
+pub mod request;
 pub mod views;
 pub mod webhooks;
 pub mod workflows;

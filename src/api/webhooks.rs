@@ -10,6 +10,7 @@ use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
 use super::pagination::Page;
+use super::request::{CreateHook, typed};
 use super::views;
 use super::workflows::owned_workflow;
 use crate::model::{Hook, HookVerify};
@@ -28,23 +29,13 @@ pub async fn create(
     auth: Authed,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| ApiError::invalid("The request body must be a JSON object"))?;
-    let workflow_id = match obj.get("workflow_id") {
-        None | Some(Value::Null) => return Err(ApiError::required("workflow_id")),
-        Some(Value::String(s)) => s.clone(),
-        Some(_) => {
-            return Err(ApiError::field(
-                "workflow_id",
-                "invalid",
-                "The 'workflow_id' field must be a string",
-            ));
-        }
-    };
-    let event = match obj.get("event") {
-        None | Some(Value::Null) => return Err(ApiError::required("event")),
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => s.clone(),
+    let body: CreateHook = typed(body.into_inner())?;
+    let workflow_id = body
+        .workflow_id
+        .ok_or_else(|| ApiError::required("workflow_id"))?;
+    let event = match body.event {
+        None => return Err(ApiError::required("event")),
+        Some(s) if !s.is_empty() && s.len() <= 200 => s,
         Some(_) => {
             return Err(ApiError::field(
                 "event",
@@ -53,18 +44,7 @@ pub async fn create(
             ));
         }
     };
-    let verify = match obj.get("verify") {
-        None | Some(Value::Null) => HookVerify::None,
-        Some(Value::String(s)) if s == "none" => HookVerify::None,
-        Some(Value::String(s)) if s == "hmac_sha256" => HookVerify::HmacSha256,
-        Some(_) => {
-            return Err(ApiError::field(
-                "verify",
-                "invalid",
-                "The 'verify' field must be \"none\" or \"hmac_sha256\"",
-            ));
-        }
-    };
+    let verify = body.verify.unwrap_or(HookVerify::None);
     let workflow = owned_workflow(&state, &auth, &workflow_id)?;
     let hook = Hook {
         id: crate::ids::hook_id(),

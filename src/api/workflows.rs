@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
 use super::pagination::Page;
+use super::request::{CreateWorkflow, UpdateWorkflow, typed};
 use super::views;
 use crate::model::{Action, Workflow, WorkflowStatus};
 use crate::steps::spec::{check_http_timeouts, validate_actions, validate_trigger};
@@ -16,32 +17,18 @@ use crate::timefmt::now_ms;
 
 const MAX_NAME_LEN: usize = 200;
 
-fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
-    body.as_object()
-        .ok_or_else(|| ApiError::invalid("The request body must be a JSON object"))
-}
-
-fn parse_name(v: Option<&Value>) -> Result<String, ApiError> {
-    match v {
-        None | Some(Value::Null) => Err(ApiError::required("name")),
-        Some(Value::String(s)) if s.trim().is_empty() => Err(ApiError::required("name")),
-        Some(Value::String(s)) if s.chars().count() <= MAX_NAME_LEN => Ok(s.clone()),
+/// A workflow's name: present, not blank, at most `MAX_NAME_LEN` characters.
+fn checked_name(name: Option<String>) -> Result<String, ApiError> {
+    match name {
+        None => Err(ApiError::required("name")),
+        Some(s) if s.trim().is_empty() => Err(ApiError::required("name")),
+        Some(s) if s.chars().count() <= MAX_NAME_LEN => Ok(s),
         Some(_) => Err(ApiError::field(
             "name",
             "invalid",
             format!("The 'name' field must be a string of at most {MAX_NAME_LEN} characters"),
         )),
     }
-}
-
-fn parse_status(v: &Value) -> Result<WorkflowStatus, ApiError> {
-    v.as_str().and_then(WorkflowStatus::parse).ok_or_else(|| {
-        ApiError::field(
-            "status",
-            "invalid",
-            "The 'status' field must be one of \"draft\", \"active\", \"paused\"",
-        )
-    })
 }
 
 /// The caller's workflow, or 404 (also for another account's workflow).
@@ -73,7 +60,13 @@ pub async fn list(
     let page = Page::from_query(&query)?;
     let mut all = state.catalog.workflows_of(&auth.account.id);
     if let Some(status) = query.get("status") {
-        let status = parse_status(&Value::String(status.clone()))?;
+        let status = WorkflowStatus::parse(status).ok_or_else(|| {
+            ApiError::field(
+                "status",
+                "invalid",
+                "The 'status' parameter must be one of \"draft\", \"active\", \"paused\"",
+            )
+        })?;
         all.retain(|w| w.status == status);
     }
     let data: Vec<Value> = all
@@ -95,20 +88,14 @@ pub async fn create(
     auth: Authed,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let obj = object(&body)?;
-    let name = parse_name(obj.get("name"))?;
-    let trigger = match obj.get("trigger") {
-        None | Some(Value::Null) => return Err(ApiError::required("trigger")),
-        Some(t) => validate_trigger(t)?,
-    };
-    let actions = match obj.get("actions") {
-        None | Some(Value::Null) => return Err(ApiError::required("actions")),
-        Some(a) => checked_actions(&state, a)?,
-    };
-    let status = match obj.get("status") {
-        None | Some(Value::Null) => WorkflowStatus::Draft,
-        Some(s) => parse_status(s)?,
-    };
+    let body: CreateWorkflow = typed(body.into_inner())?;
+    let name = checked_name(body.name)?;
+    let trigger = validate_trigger(&body.trigger.ok_or_else(|| ApiError::required("trigger"))?)?;
+    let actions = checked_actions(
+        &state,
+        &body.actions.ok_or_else(|| ApiError::required("actions"))?,
+    )?;
+    let status = body.status.unwrap_or(WorkflowStatus::Draft);
     let now = now_ms();
     let workflow = Workflow {
         id: crate::ids::workflow_id(),
@@ -142,31 +129,20 @@ pub async fn update(
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let obj = object(&body)?;
+    let body: UpdateWorkflow = typed(body.into_inner())?;
     let _guard = state.catalog.write_lock().await;
     let mut wf = (*owned_workflow(&state, &auth, &path)?).clone();
-    for key in obj.keys() {
-        if !matches!(key.as_str(), "name" | "trigger" | "actions" | "status") {
-            return Err(ApiError::field(
-                key,
-                "unknown",
-                format!(
-                    "The '{key}' field cannot be updated (known: name, trigger, actions, status)"
-                ),
-            ));
-        }
+    if let Some(name) = body.name {
+        wf.name = checked_name(Some(name))?;
     }
-    if let Some(v) = obj.get("name") {
-        wf.name = parse_name(Some(v))?;
+    if let Some(trigger) = &body.trigger {
+        wf.trigger = validate_trigger(trigger)?;
     }
-    if let Some(v) = obj.get("trigger") {
-        wf.trigger = validate_trigger(v)?;
+    if let Some(actions) = &body.actions {
+        wf.actions = checked_actions(&state, actions)?;
     }
-    if let Some(v) = obj.get("actions") {
-        wf.actions = checked_actions(&state, v)?;
-    }
-    if let Some(v) = obj.get("status") {
-        wf.status = parse_status(v)?;
+    if let Some(status) = body.status {
+        wf.status = status;
     }
     // Strictly later than before, even within the same millisecond.
     wf.updated_at = now_ms().max(wf.updated_at + 1);
