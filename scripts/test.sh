@@ -26,6 +26,8 @@ for check in .ci/check-systemd .ci/check-prometheus; do
     "$check"
   fi
 done
+echo "== fuzzing: every target for 20 s (the corpus itself is replayed by cargo test)"
+./scripts/fuzz-smoke.sh 20
 echo "== interop: the official Standard Webhooks libraries and the reference's verifySignature"
 "$INTEROP_VENV/bin/python" tests/interop/run.py
 if [ -f load-tests/run.py ]; then

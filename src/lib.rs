@@ -11,10 +11,12 @@ pub mod actors;
 pub mod alloc_budget;
 pub mod api;
 pub mod catalog;
+#[cfg(feature = "rocksdb")]
 pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod fasthash;
+pub mod fuzzing;
 pub mod ids;
 pub mod steps;
 
@@ -23,6 +25,7 @@ pub mod model;
 pub mod process_metrics;
 pub mod ratelimit;
 pub mod signature;
+#[cfg(feature = "rocksdb")]
 pub mod startup;
 pub mod store;
 pub mod systemd;

@@ -37,7 +37,23 @@ pub async fn list(
     query: web::Query<HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
     let wf = owned_workflow(&state, &auth, &path)?;
-    let page = Page::from_query(&query)?;
+    let (page, q) = execution_query(&query)?;
+    let workflow_id = wf.id.clone();
+    let (data, total) = state.store.list_executions(workflow_id, q).await?;
+    Ok(HttpResponse::Ok().json(json!({
+        "data": data,
+        "total": total,
+        "page": page.page,
+        "per_page": page.per_page,
+    })))
+}
+
+/// The page and filters of an execution list from its query string (`page`, `per_page`,
+/// `status`, `from`, `to`), each checked and named when wrong.
+pub fn execution_query(
+    query: &HashMap<String, String>,
+) -> Result<(Page, ExecutionQuery), ApiError> {
+    let page = Page::from_query(query)?;
     let status = match query.get("status") {
         None => None,
         Some(s) => Some(ExecutionStatus::parse(s).ok_or_else(|| {
@@ -48,8 +64,8 @@ pub async fn list(
             )
         })?),
     };
-    let from_ms = time_param(&query, "from")?;
-    let to_ms = time_param(&query, "to")?;
+    let from_ms = time_param(query, "from")?;
+    let to_ms = time_param(query, "to")?;
     if let (Some(f), Some(t)) = (from_ms, to_ms) {
         if f > t {
             return Err(ApiError::field(
@@ -66,14 +82,7 @@ pub async fn list(
         offset: page.offset(),
         limit: page.per_page,
     };
-    let workflow_id = wf.id.clone();
-    let (data, total) = state.store.list_executions(workflow_id, q).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "data": data,
-        "total": total,
-        "page": page.page,
-        "per_page": page.per_page,
-    })))
+    Ok((page, q))
 }
 
 /// The caller's execution, or 404.

@@ -178,20 +178,24 @@ impl Renderer {
         if !is_template(source) {
             return Ok(());
         }
-        self.read()
-            .env
-            .template_from_str(source)
-            .map(|_| ())
-            .map_err(|e| TemplateError::Syntax(describe(&e)))
+        never_panics(|| {
+            self.read()
+                .env
+                .template_from_str(source)
+                .map(|_| ())
+                .map_err(|e| TemplateError::Syntax(describe(&e)))
+        })
     }
 
     /// Fails when `expr` is not a valid expression (filter conditions).
     pub fn check_expression(&self, expr: &str) -> Result<(), TemplateError> {
-        self.read()
-            .env
-            .compile_expression(strip_braces(expr))
-            .map(|_| ())
-            .map_err(|e| TemplateError::Syntax(describe(&e)))
+        never_panics(|| {
+            self.read()
+                .env
+                .compile_expression(strip_braces(expr))
+                .map(|_| ())
+                .map_err(|e| TemplateError::Syntax(describe(&e)))
+        })
     }
 
     pub fn render(
@@ -338,6 +342,17 @@ fn strip_braces(expr: &str) -> &str {
     t.strip_prefix("{{")
         .and_then(|r| r.strip_suffix("}}"))
         .map_or(t, str::trim)
+}
+
+/// Checking a template runs the engine's parser on what a client sent. Should the parser
+/// panic on some input (it did, see `vendor/README.md`), the client gets a syntax error
+/// instead of a dropped connection.
+fn never_panics(check: impl FnOnce() -> Result<(), TemplateError>) -> Result<(), TemplateError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(check)).unwrap_or_else(|_| {
+        Err(TemplateError::Syntax(
+            "the template could not be parsed".into(),
+        ))
+    })
 }
 
 /// A failed render; one stopped by its memory budget also returns what it built to the system.

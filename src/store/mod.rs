@@ -5,6 +5,7 @@
 //! same trait. Column families, keys and write batches stay inside the implementation.
 
 pub mod codec;
+#[cfg(feature = "rocksdb")]
 pub mod rocks;
 
 use std::time::Duration;
@@ -15,7 +16,16 @@ use serde::{Deserialize, Serialize};
 use crate::model::{
     Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Persisted, Workflow,
 };
-pub use rocks::{RocksStore, StoreGuard, WriteOutcome};
+#[cfg(feature = "rocksdb")]
+pub use rocks::{RocksStore, StoreGuard};
+
+/// What accepting an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Written,
+    /// The idempotency key was seen: nothing was written; here is the original execution.
+    Duplicate(String),
+}
 
 /// The store as the rest of the daemon holds it.
 pub type SharedStore = std::sync::Arc<dyn Store>;

@@ -195,6 +195,9 @@ async fn hostile_inputs_never_produce_a_5xx() {
         b"{\"name\": \"x\", \"trigger\": {\"type\": \"webhook\"}, \"actions\": [null]}",
         b"{\"name\": \"x\", \"trigger\": {\"type\": \"webhook\"}, \"actions\": [{\"type\": \"transform\", \"config\": {\"set\": {\"a\": \"{% for %}\"}}}]}",
         b"\xff\xfe", b"{\"a\":1e999999}", &[b'['; 10_000],
+        // Found by fuzzing: these made the template parser panic.
+        b"{\"name\": \"x\", \"trigger\": {\"type\": \"webhook\"}, \"actions\": [{\"type\": \"filter\", \"config\": {\"condition\": \"amoname}}unt > 100\"}}]}",
+        b"{\"name\": \"x\", \"trigger\": {\"type\": \"webhook\"}, \"actions\": [{\"type\": \"transform\", \"config\": {\"set\": {\"a\": \"{{ user.email }ample.com\\\"}}\"}}}]}",
     ];
     for body in bodies {
         for path in [

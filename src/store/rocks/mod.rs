@@ -26,9 +26,10 @@ use serde::{Deserialize, Serialize};
 use super::StoreError;
 use super::codec;
 use crate::config::Durability;
+pub use crate::store::WriteOutcome;
 use layout::Family;
 use writer::Writer;
-pub use writer::{DedupeCheck, Op, WriteOutcome};
+pub use writer::{DedupeCheck, Op};
 
 #[derive(Clone)]
 pub struct RocksStore {

@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use super::disk_space::{self, DiskSpace};
 use super::layout::Family;
 use crate::fasthash::{FastMap, FastSet};
-use crate::store::{DedupeEntry, StoreError, codec};
+use crate::store::{DedupeEntry, StoreError, WriteOutcome, codec};
 
 /// One change to one column family.
 #[derive(Debug, Clone)]
@@ -36,13 +36,6 @@ pub struct DedupeCheck {
     pub entry: DedupeEntry,
     /// Entries older than this (unix ms) no longer count.
     pub not_before_ms: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WriteOutcome {
-    Written,
-    /// The idempotency key was seen: nothing was written; here is the original execution.
-    Duplicate(String),
 }
 
 pub struct WriteRequest {

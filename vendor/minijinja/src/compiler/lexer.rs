@@ -360,7 +360,14 @@ impl<'s> Tokenizer<'s> {
                     self.tokenize_block_or_var(BlockSentinel::LineStatement)
                 }
                 Some(LexerState::Variable) => self.tokenize_block_or_var(BlockSentinel::Variable),
-                None => panic!("empty lexer stack"),
+                // Reached when a closing delimiter ends more than was opened (an
+                // expression such as `a }} b`): a syntax error, not a reason to panic.
+                None => {
+                    return Err(Error::new(
+                        ErrorKind::SyntaxError,
+                        "unexpected closing delimiter",
+                    ))
+                }
             };
             match ok!(outcome) {
                 ControlFlow::Break(rv) => return Ok(Some(rv)),
