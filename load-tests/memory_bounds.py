@@ -5,7 +5,8 @@
   concatenated with itself eight times, eight levels deep): one event, then three rounds of
   two at once. Each ends its step `failed` ("the template exceeded its memory budget").
 * `burst`: 200 events of 1 MiB posted at once by one account (200 client threads): how many
-  are accepted, how many refused (503, the account's share of body memory), RSS after.
+  are accepted, how many refused (503, the account's share of body memory), RSS right after
+  and 12 s later (idle threads hand freed memory back), and what RocksDB's memtables hold.
 
     cargo build --release --bin botcadence
     python3 load-tests/memory_bounds.py bomb [BOTCADENCE_…=… settings]
@@ -69,9 +70,11 @@ def burst(proc, base, key, url):
     [t.start() for t in threads]
     [t.join() for t in threads]
     after = round(lt.rss_mib(proc.pid), 1)
-    time.sleep(6)
+    time.sleep(12)
+    memtables = sum(v for k, v in lt.metrics(base).items() if k.startswith('botcadence_store_memory_bytes{kind="memtables"'))
     return {"answers": codes, "rss_mib_start": start, "rss_mib_after": after,
-            "rss_mib_6s_later": round(lt.rss_mib(proc.pid), 1)}
+            "rss_mib_12s_later": round(lt.rss_mib(proc.pid), 1),
+            "memtables_mib_12s_later": round(memtables / 1048576, 1)}
 
 
 def main():

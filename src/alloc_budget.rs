@@ -36,6 +36,20 @@ thread_local! {
     // `const`, `Copy` and no destructor: reading it never allocates, which an allocator must
     // not do.
     static SCOPE: Cell<Scope> = const { Cell::new(OFF) };
+    /// Bytes of large blocks this thread freed since it last handed memory back.
+    static LARGE_FREED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// A block this large is worth handing back when freed; small ones are reused at once.
+const LARGE_BLOCK: usize = 64 << 10;
+/// Handing memory back is worth its cost once a thread freed this much in large blocks.
+const WORTH_RELEASING: usize = 1 << 20;
+
+#[inline]
+fn note_free(size: usize) {
+    if size >= LARGE_BLOCK {
+        let _ = LARGE_FREED.try_with(|f| f.set(f.get().saturating_add(size)));
+    }
 }
 
 static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -46,6 +60,58 @@ static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
 /// Installs how to return freed memory to the system; called by the binary.
 pub fn set_release(release: fn()) {
     let _ = RELEASE.set(release);
+}
+
+/// How often an idle thread hands its freed memory back (`release_if_due`).
+const RELEASE_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The clock is read once every this many calls: threads go idle many times per event under
+/// load, and a clock read each time cost more than the rest of the check.
+const CHECK_EVERY_CALLS: u32 = 64;
+
+thread_local! {
+    static LAST_RELEASE: Cell<Option<std::time::Instant>> = const { Cell::new(None) };
+    static CALLS: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Returns this thread's freed memory to the system if it has not done so for a while (checked
+/// every 64th call). Called when a thread goes idle (tokio's `on_thread_park`, the writer with
+/// an empty queue; each HTTP worker has a timer of its own): the
+/// allocator keeps what a thread freed for that thread's reuse, so after a burst of large
+/// bodies an idle thread would otherwise hold its peak for good.
+pub fn release_if_due() {
+    let calls = CALLS.with(|c| {
+        let n = c.get().wrapping_add(1);
+        c.set(n);
+        n
+    });
+    if calls % CHECK_EVERY_CALLS != 0 {
+        return;
+    }
+    let now = std::time::Instant::now();
+    let due = LAST_RELEASE.with(|last| {
+        let due = last
+            .get()
+            .is_none_or(|at| now.duration_since(at) >= RELEASE_EVERY);
+        if due {
+            last.set(Some(now));
+        }
+        due
+    });
+    if due {
+        release_if_large_frees();
+    }
+}
+
+/// Hands this thread's freed memory back if it freed at least 1 MiB in large blocks since it
+/// last did: after a burst of large bodies, not on every quiet moment of ordinary traffic.
+pub fn release_if_large_frees() {
+    let freed = LARGE_FREED.with(|f| f.replace(0));
+    if freed >= WORTH_RELEASING {
+        release_freed_memory();
+    } else {
+        LARGE_FREED.with(|f| f.set(f.get() + freed));
+    }
 }
 
 /// After work was stopped for going over its budget: return what it built to the system now,
@@ -103,6 +169,7 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         // SAFETY: as above.
         unsafe { self.0.dealloc(ptr, layout) };
         note(-(layout.size() as isize));
+        note_free(layout.size());
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -110,6 +177,9 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Counting<A> {
         let p = unsafe { self.0.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             note(new_size as isize - layout.size() as isize);
+            if p != ptr {
+                note_free(layout.size());
+            }
         }
         p
     }

@@ -151,6 +151,7 @@ fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {
     crate::telemetry::init(&settings.log);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .thread_name("botcadence-engine")
+        .on_thread_park(crate::alloc_budget::release_if_due)
         .enable_all()
         .build()
     {

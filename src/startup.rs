@@ -165,6 +165,14 @@ impl Application {
         };
         let server = HttpServer::new(move || {
             let state = app_state.clone();
+            // Runs on each HTTP worker's own thread: large bodies it freed go back to the
+            // system within 10 s instead of staying with the worker for good.
+            actix_web::rt::spawn(async {
+                loop {
+                    actix_web::rt::time::sleep(std::time::Duration::from_secs(10)).await;
+                    crate::alloc_budget::release_if_large_frees();
+                }
+            });
             App::new()
                 .wrap(from_fn(api::middleware::observe))
                 .configure(move |cfg| api::routes(cfg, state))

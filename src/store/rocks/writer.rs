@@ -185,6 +185,10 @@ fn run(
             // The caller may have gone away (client disconnected); the write stands anyway.
             let _ = req.reply.send(reply);
         }
+        if rx.is_empty() {
+            // Idle: what this thread freed (large batches) goes back to the system.
+            crate::alloc_budget::release_if_due();
+        }
     }
     if let Err(e) = db.flush_wal(true) {
         tracing::error!(error = %e, "flushing the write-ahead log at shutdown failed");
