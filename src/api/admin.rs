@@ -42,6 +42,9 @@ fn check_limits_plan(plan: Plan, limits: &Option<Limits>) -> Result<(), ApiError
     Ok(())
 }
 
+#[utoipa::path(post, path = "/admin/v1/accounts", tag = "admin", operation_id = "createAccount",
+    request_body = super::openapi::CreateAccount,
+    responses((status = 201, description = "Created", body = super::openapi::Account)))]
 pub async fn create_account(
     state: web::Data<AppState>,
     _admin: Admin,
@@ -72,6 +75,8 @@ pub async fn create_account(
     Ok(HttpResponse::Created().json(body))
 }
 
+#[utoipa::path(get, path = "/admin/v1/accounts", tag = "admin", operation_id = "listAccounts",
+    responses((status = 200, description = "Every account", body = super::openapi::AccountList)))]
 pub async fn list_accounts(state: web::Data<AppState>, _admin: Admin) -> HttpResponse {
     let data: Vec<Value> = state
         .catalog
@@ -82,6 +87,9 @@ pub async fn list_accounts(state: web::Data<AppState>, _admin: Admin) -> HttpRes
     HttpResponse::Ok().json(json!({"data": data, "total": data.len()}))
 }
 
+#[utoipa::path(get, path = "/admin/v1/accounts/{id}", tag = "admin", operation_id = "getAccount",
+    params(("id" = String, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = super::openapi::Account)))]
 pub async fn get_account(
     state: web::Data<AppState>,
     _admin: Admin,
@@ -94,6 +102,10 @@ pub async fn get_account(
     Ok(HttpResponse::Ok().json(view(&state, &a)))
 }
 
+#[utoipa::path(patch, path = "/admin/v1/accounts/{id}", tag = "admin", operation_id = "updateAccount",
+    params(("id" = String, Path, description = "Account id")),
+    request_body = super::openapi::UpdateAccount,
+    responses((status = 200, description = "Updated", body = super::openapi::Account)))]
 pub async fn update_account(
     state: web::Data<AppState>,
     _admin: Admin,
@@ -132,6 +144,10 @@ pub async fn update_account(
     Ok(HttpResponse::Ok().json(body))
 }
 
+#[utoipa::path(post, path = "/admin/v1/accounts/{id}/api-keys", tag = "admin", operation_id = "createAccountApiKey",
+    params(("id" = String, Path, description = "Account id")),
+    request_body(content = Option<super::openapi::CreateApiKey>, description = "Optional"),
+    responses((status = 201, description = "Created; `key` is shown only here", body = super::openapi::ApiKey)))]
 pub async fn create_key(
     state: web::Data<AppState>,
     _admin: Admin,
@@ -143,6 +159,9 @@ pub async fn create_key(
     Ok(HttpResponse::Created().json(created))
 }
 
+#[utoipa::path(delete, path = "/admin/v1/api-keys/{id}", tag = "admin", operation_id = "revokeApiKey",
+    params(("id" = String, Path, description = "Key id")),
+    responses((status = 204, description = "Revoked at once")))]
 pub async fn revoke_key(
     state: web::Data<AppState>,
     _admin: Admin,

@@ -59,6 +59,9 @@ pub fn key_name(body: Option<&web::Bytes>) -> Result<String, ApiError> {
     }
 }
 
+#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", operation_id = "createApiKey",
+    request_body(content = Option<super::openapi::CreateApiKey>, description = "Optional"),
+    responses((status = 201, description = "Created; `key` is shown only here", body = super::openapi::ApiKey)))]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authed,
@@ -69,12 +72,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(created))
 }
 
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", operation_id = "listApiKeys",
+    responses((status = 200, description = "The account's keys (prefixes only)", body = super::openapi::ApiKeyList)))]
 pub async fn list(state: web::Data<AppState>, auth: Authed) -> Result<HttpResponse, ApiError> {
     let keys = state.catalog.api_keys_of(&auth.account.id);
     let data: Vec<Value> = keys.iter().map(|k| views::api_key(k)).collect();
     Ok(HttpResponse::Ok().json(json!({"data": data, "total": data.len()})))
 }
 
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys", operation_id = "deleteApiKey",
+    params(("id" = String, Path, description = "Key id")),
+    responses((status = 204, description = "Revoked at once")))]
 pub async fn delete(
     state: web::Data<AppState>,
     auth: Authed,
@@ -98,10 +106,14 @@ pub async fn revoke(state: &AppState, id: &str, owner: Option<&str>) -> Result<(
     Ok(())
 }
 
+#[utoipa::path(get, path = "/v1/signing-secret", tag = "api-keys", operation_id = "getSigningSecret",
+    responses((status = 200, description = "The account's signing secret", body = super::openapi::SigningSecret)))]
 pub async fn signing_secret(auth: Authed) -> HttpResponse {
     HttpResponse::Ok().json(json!({"secret": auth.account.signing_secret}))
 }
 
+#[utoipa::path(post, path = "/v1/signing-secret/rotate", tag = "api-keys", operation_id = "rotateSigningSecret",
+    responses((status = 200, description = "The new secret (the old one stops signing at once)", body = super::openapi::SigningSecret)))]
 pub async fn rotate_signing_secret(
     state: web::Data<AppState>,
     auth: Authed,

@@ -30,6 +30,13 @@ fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, Ap
     }
 }
 
+#[utoipa::path(get, path = "/v1/workflows/{id}/executions", tag = "executions", operation_id = "listExecutions",
+    params(("id" = String, Path, description = "Workflow id"),
+           ("page" = Option<u64>, Query, description = "1-based page"), ("per_page" = Option<u64>, Query, description = "1–100, default 20"),
+           ("status" = Option<String>, Query, description = "queued, running, success or failed"),
+           ("from" = Option<String>, Query, description = "RFC 3339: received at or after"),
+           ("to" = Option<String>, Query, description = "RFC 3339: received at or before")),
+    responses((status = 200, description = "Newest first", body = super::openapi::ExecutionList)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authed,
@@ -99,6 +106,9 @@ async fn owned_execution(
         .ok_or_else(|| ApiError::not_found("Execution"))
 }
 
+#[utoipa::path(get, path = "/v1/executions/{id}", tag = "executions", operation_id = "getExecution",
+    params(("id" = String, Path, description = "Execution id")),
+    responses((status = 200, description = "The execution with its steps", body = super::openapi::Execution)))]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Authed,
@@ -108,6 +118,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(views::execution(&exec)))
 }
 
+#[utoipa::path(post, path = "/v1/executions/{id}/replay", tag = "executions", operation_id = "replayExecution",
+    params(("id" = String, Path, description = "Execution id")),
+    responses((status = 201, description = "A new execution of the same input", body = super::openapi::Accepted),
+              (status = 409, description = "The workflow is not active", body = super::openapi::ErrorEnvelope)))]
 pub async fn replay(
     state: web::Data<AppState>,
     auth: Authed,

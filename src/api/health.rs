@@ -10,10 +10,16 @@ use serde_json::json;
 use super::AppState;
 use super::error::ApiError;
 
+#[utoipa::path(get, path = "/healthz", tag = "health", operation_id = "getHealth",
+    responses((status = 200, description = "The process answers", body = super::openapi::Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+#[utoipa::path(get, path = "/readyz", tag = "health", operation_id = "getReadiness",
+    responses((status = 200, description = "The store writes and the engine answers", body = super::openapi::Health),
+              (status = 503, description = "Not ready, and why", body = super::openapi::ErrorEnvelope,
+               headers(("Retry-After" = u64, description = "Seconds to wait")))))]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     if state.shutdown.is_cancelled() {
         return Err(ApiError::Unavailable {
@@ -41,6 +47,8 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     }
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "health", operation_id = "getMetrics",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     // The store's figures and /proc are read off the async threads.
     let stats = state.store.stats().await.unwrap_or_default();

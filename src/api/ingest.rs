@@ -260,6 +260,23 @@ fn check_signature(
 }
 
 /// `POST /webhooks/{hook_id}`; any other method is 405, any deeper path 404.
+#[utoipa::path(post, path = "/webhooks/{hook_id}", tag = "events", operation_id = "postEvent",
+    params(("hook_id" = String, Path, description = "Webhook id"),
+           ("X-Botcadence-Signature" = Option<String>, Header, description = "Hex HMAC-SHA256 of the body keyed with the hook's secret (hooks with verify = hmac_sha256)"),
+           ("webhook-id" = Option<String>, Header, description = "Standard Webhooks message id (also an idempotency key)"),
+           ("webhook-timestamp" = Option<String>, Header, description = "Standard Webhooks timestamp, unix seconds, within 5 minutes"),
+           ("webhook-signature" = Option<String>, Header, description = "Standard Webhooks `v1,<base64>` signatures, space-separated"),
+           ("Idempotency-Key" = Option<String>, Header, description = "Seen again within 24 h: 200 with the original execution")),
+    request_body(content = Object, description = "The event: any JSON (at most 100 levels deep)"),
+    responses((status = 202, description = "Stored; queued, or already finished when the workflow is pure", body = super::openapi::Accepted),
+              (status = 200, description = "A duplicate: the original execution", body = super::openapi::Accepted),
+              (status = 401, description = "Signature missing or wrong", body = super::openapi::ErrorEnvelope),
+              (status = 408, description = "The body did not arrive in time", body = super::openapi::ErrorEnvelope),
+              (status = 409, description = "The workflow is not active", body = super::openapi::ErrorEnvelope),
+              (status = 413, description = "The body is too large", body = super::openapi::ErrorEnvelope),
+              (status = 429, description = "Ingest quota or the account's pending bound", body = super::openapi::ErrorEnvelope,
+               headers(("Retry-After" = u64, description = "Seconds to wait"))))
+)]
 pub async fn ingest(
     state: web::Data<AppState>,
     req: HttpRequest,

@@ -14,6 +14,7 @@ pub mod executions;
 pub mod health;
 pub mod ingest;
 pub mod middleware;
+pub mod openapi;
 pub mod pagination;
 pub mod request;
 pub mod views;
@@ -74,6 +75,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(resource("/healthz", GET).route(web::get().to(health::healthz)))
         .service(resource("/readyz", GET).route(web::get().to(health::readyz)))
         .service(resource("/metrics", GET).route(web::get().to(health::metrics)))
+        .service(resource("/openapi.json", GET).route(web::get().to(openapi::serve)))
         // A scope, not a `{hook_id}` resource: the router matches a static prefix instead of
         // running a regex on the hottest path (see `ingest::ingest`).
         .service(web::scope("/webhooks").default_service(web::to(ingest::ingest)))

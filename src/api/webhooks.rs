@@ -24,6 +24,9 @@ fn owned_hook(state: &AppState, auth: &Authed, id: &str) -> Result<std::sync::Ar
         .ok_or_else(|| ApiError::not_found("Webhook"))
 }
 
+#[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", operation_id = "createWebhook",
+    request_body = super::openapi::CreateWebhook,
+    responses((status = 201, description = "Created; `secret` is shown only here", body = super::openapi::Webhook)))]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authed,
@@ -66,6 +69,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(body))
 }
 
+#[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", operation_id = "listWebhooks",
+    params(("page" = Option<u64>, Query, description = "1-based page"), ("per_page" = Option<u64>, Query, description = "1–100, default 20")),
+    responses((status = 200, description = "The account's webhooks", body = super::openapi::WebhookList)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authed,
@@ -90,6 +96,9 @@ pub async fn list(
     })))
 }
 
+#[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "getWebhook",
+    params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 200, description = "The webhook (without its secret)", body = super::openapi::Webhook)))]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Authed,
@@ -99,6 +108,9 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(views::hook(&hook, &state.public_url)))
 }
 
+#[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", operation_id = "deleteWebhook",
+    params(("id" = String, Path, description = "Webhook id")),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     state: web::Data<AppState>,
     auth: Authed,

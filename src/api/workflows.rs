@@ -52,6 +52,10 @@ fn checked_actions(state: &AppState, actions: &Value) -> Result<Vec<Action>, Api
     Ok(parsed)
 }
 
+#[utoipa::path(get, path = "/v1/workflows", tag = "workflows", operation_id = "listWorkflows",
+    params(("page" = Option<u64>, Query, description = "1-based page"), ("per_page" = Option<u64>, Query, description = "1–100, default 20"),
+           ("status" = Option<String>, Query, description = "draft, active or paused")),
+    responses((status = 200, description = "The account's workflows", body = super::openapi::WorkflowList)))]
 pub async fn list(
     state: web::Data<AppState>,
     auth: Authed,
@@ -83,6 +87,9 @@ pub async fn list(
     })))
 }
 
+#[utoipa::path(post, path = "/v1/workflows", tag = "workflows", operation_id = "createWorkflow",
+    request_body = super::openapi::CreateWorkflow,
+    responses((status = 201, description = "Created", body = super::openapi::Workflow)))]
 pub async fn create(
     state: web::Data<AppState>,
     auth: Authed,
@@ -114,6 +121,9 @@ pub async fn create(
     Ok(HttpResponse::Created().json(views::workflow(&workflow)))
 }
 
+#[utoipa::path(get, path = "/v1/workflows/{id}", tag = "workflows", operation_id = "getWorkflow",
+    params(("id" = String, Path, description = "Workflow id")),
+    responses((status = 200, description = "The workflow", body = super::openapi::Workflow)))]
 pub async fn get(
     state: web::Data<AppState>,
     auth: Authed,
@@ -123,6 +133,10 @@ pub async fn get(
     Ok(HttpResponse::Ok().json(views::workflow(&wf)))
 }
 
+#[utoipa::path(patch, path = "/v1/workflows/{id}", tag = "workflows", operation_id = "updateWorkflow",
+    params(("id" = String, Path, description = "Workflow id")),
+    request_body = super::openapi::UpdateWorkflow,
+    responses((status = 200, description = "Updated", body = super::openapi::Workflow)))]
 pub async fn update(
     state: web::Data<AppState>,
     auth: Authed,
@@ -153,6 +167,9 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(views::workflow(&wf)))
 }
 
+#[utoipa::path(delete, path = "/v1/workflows/{id}", tag = "workflows", operation_id = "deleteWorkflow",
+    params(("id" = String, Path, description = "Workflow id")),
+    responses((status = 204, description = "Deleted, with its webhooks")))]
 pub async fn delete(
     state: web::Data<AppState>,
     auth: Authed,

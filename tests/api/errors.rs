@@ -238,3 +238,27 @@ async fn hostile_inputs_never_produce_a_5xx() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// The API's description is served without auth, and is the committed `openapi.json`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_openapi_document_is_served_without_auth() {
+    let app = spawn_app().await;
+    let r = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let served: serde_json::Value = r.json().await.unwrap();
+    let committed: serde_json::Value =
+        serde_json::from_str(include_str!("../../openapi.json")).unwrap();
+    assert_eq!(served, committed);
+    assert_eq!(served["openapi"], "3.1.0");
+}
