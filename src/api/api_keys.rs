@@ -47,6 +47,10 @@ pub fn key_name(body: Option<&web::Bytes>) -> Result<String, ApiError> {
     };
     let v: Value = serde_json::from_slice(bytes)
         .map_err(|e| ApiError::invalid(format!("The request body is not valid JSON: {e}")))?;
+    // `null` (or no body) is a key without a name.
+    if v.is_null() {
+        return Ok(String::new());
+    }
     let body: CreateKey = typed(v)?;
     match body.name {
         None => Ok(String::new()),

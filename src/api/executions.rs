@@ -32,10 +32,10 @@ fn time_param(q: &HashMap<String, String>, name: &str) -> Result<Option<i64>, Ap
 
 #[utoipa::path(get, path = "/v1/workflows/{id}/executions", tag = "executions", operation_id = "listExecutions",
     params(("id" = String, Path, description = "Workflow id"),
-           ("page" = Option<u64>, Query, description = "1-based page"), ("per_page" = Option<u64>, Query, description = "1–100, default 20"),
-           ("status" = Option<String>, Query, description = "queued, running, success or failed"),
-           ("from" = Option<String>, Query, description = "RFC 3339: received at or after"),
-           ("to" = Option<String>, Query, description = "RFC 3339: received at or before")),
+           ("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "1-based page"), ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1–100, default 20"),
+           ("status" = Option<super::openapi::ExecutionStatus>, Query, description = "Only executions in this status"),
+           ("from" = Option<String>, Query, format = DateTime, description = "RFC 3339: received at or after"),
+           ("to" = Option<String>, Query, format = DateTime, description = "RFC 3339: received at or before")),
     responses((status = 200, description = "Newest first", body = super::openapi::ExecutionList)))]
 pub async fn list(
     state: web::Data<AppState>,

@@ -267,7 +267,7 @@ fn check_signature(
            ("webhook-timestamp" = Option<String>, Header, description = "Standard Webhooks timestamp, unix seconds, within 5 minutes"),
            ("webhook-signature" = Option<String>, Header, description = "Standard Webhooks `v1,<base64>` signatures, space-separated"),
            ("Idempotency-Key" = Option<String>, Header, description = "Seen again within 24 h: 200 with the original execution")),
-    request_body(content = Object, description = "The event: any JSON (at most 100 levels deep)"),
+    request_body(content = serde_json::Value, description = "The event: any JSON value (at most 100 levels deep)"),
     responses((status = 202, description = "Stored; queued, or already finished when the workflow is pure", body = super::openapi::Accepted),
               (status = 200, description = "A duplicate: the original execution", body = super::openapi::Accepted),
               (status = 401, description = "Signature missing or wrong", body = super::openapi::ErrorEnvelope),

@@ -81,8 +81,10 @@ pub struct Workflow {
 /// `POST /v1/workflows`.
 #[derive(ToSchema)]
 pub struct CreateWorkflow {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub trigger: Trigger,
+    #[schema(min_items = 1, max_items = 100)]
     pub actions: Vec<Action>,
     /// `draft` when absent.
     pub status: Option<WorkflowStatus>,
@@ -91,8 +93,10 @@ pub struct CreateWorkflow {
 /// `PATCH /v1/workflows/{id}`: any of the fields; no others.
 #[derive(ToSchema)]
 pub struct UpdateWorkflow {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub trigger: Option<Trigger>,
+    #[schema(min_items = 1, max_items = 100)]
     pub actions: Option<Vec<Action>>,
     pub status: Option<WorkflowStatus>,
 }
@@ -215,7 +219,9 @@ pub struct Webhook {
 
 #[derive(ToSchema)]
 pub struct CreateWebhook {
+    #[schema(min_length = 1)]
     pub workflow_id: String,
+    #[schema(min_length = 1, max_length = 200)]
     pub event: String,
     /// `none` when absent.
     pub verify: Option<HookVerify>,
@@ -244,6 +250,7 @@ pub struct ApiKey {
 
 #[derive(ToSchema)]
 pub struct CreateApiKey {
+    #[schema(max_length = 200)]
     pub name: Option<String>,
 }
 

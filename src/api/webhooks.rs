@@ -70,7 +70,7 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", operation_id = "listWebhooks",
-    params(("page" = Option<u64>, Query, description = "1-based page"), ("per_page" = Option<u64>, Query, description = "1–100, default 20")),
+    params(("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "1-based page"), ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1–100, default 20")),
     responses((status = 200, description = "The account's webhooks", body = super::openapi::WebhookList)))]
 pub async fn list(
     state: web::Data<AppState>,

@@ -53,8 +53,8 @@ fn checked_actions(state: &AppState, actions: &Value) -> Result<Vec<Action>, Api
 }
 
 #[utoipa::path(get, path = "/v1/workflows", tag = "workflows", operation_id = "listWorkflows",
-    params(("page" = Option<u64>, Query, description = "1-based page"), ("per_page" = Option<u64>, Query, description = "1–100, default 20"),
-           ("status" = Option<String>, Query, description = "draft, active or paused")),
+    params(("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "1-based page"), ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1–100, default 20"),
+           ("status" = Option<super::openapi::WorkflowStatus>, Query, description = "Only workflows in this status")),
     responses((status = 200, description = "The account's workflows", body = super::openapi::WorkflowList)))]
 pub async fn list(
     state: web::Data<AppState>,
