@@ -9,6 +9,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod auth;
 pub mod body_guard;
+pub mod docs;
 pub mod error;
 pub mod executions;
 pub mod health;
@@ -76,6 +77,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(resource("/readyz", GET).route(web::get().to(health::readyz)))
         .service(resource("/metrics", GET).route(web::get().to(health::metrics)))
         .service(resource("/openapi.json", GET).route(web::get().to(openapi::serve)))
+        .service(resource("/docs", GET).route(web::get().to(docs::page)))
+        .service(resource("/docs/redoc.standalone.js", GET).route(web::get().to(docs::redoc)))
         // A scope, not a `{hook_id}` resource: the router matches a static prefix instead of
         // running a regex on the hottest path (see `ingest::ingest`).
         .service(web::scope("/webhooks").default_service(web::to(ingest::ingest)))

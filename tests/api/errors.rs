@@ -262,3 +262,48 @@ async fn the_openapi_document_is_served_without_auth() {
     assert_eq!(served, committed);
     assert_eq!(served["openapi"], "3.1.0");
 }
+
+/// `/docs` renders the spec from assets served by the daemon itself: nothing from elsewhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_and_its_script_come_from_the_daemon_only() {
+    let app = spawn_app().await;
+    let page = app
+        .client
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        csp.contains("default-src 'self'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains(r#"spec-url="/openapi.json""#), "{html}");
+    assert!(
+        html.contains(r#"src="/docs/redoc.standalone.js""#),
+        "{html}"
+    );
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no outside URL: {html}"
+    );
+    let script = app
+        .client
+        .get(format!("{}/docs/redoc.standalone.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status().as_u16(), 200);
+    assert!(
+        script.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/javascript")
+    );
+    assert!(script.bytes().await.unwrap().len() > 500_000);
+}
