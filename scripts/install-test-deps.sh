@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the build: Node.js and npm (the reference's
 # JavaScript verifySignature and the official Standard Webhooks npm package), Python's venv
-# (the official PyPI package). Sourced by scripts/test.sh; idempotent.
+# (the official PyPI package), Debian's Chromium (the docs page in a real browser). Sourced by scripts/test.sh; idempotent.
 set -euo pipefail
 
 need=()
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
   sudo_cmd=""
   [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}" >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
 # The interop suite's own dependencies, pinned: tests/interop/requirements.txt and
