@@ -1,23 +1,24 @@
 //! What a request body may cost before any handler sees it: time and memory.
 //!
 //! * **Time**: the whole body must arrive within `[server] body_read_timeout_secs` of the
-//!   first moment the handler had to wait for it (the headers have actix's `client_request_timeout`). A body trickled byte by byte
-//!   gets 408 and its connection is closed, instead of holding a worker's connection forever.
+//!   first moment the handler had to wait for it (the headers have actix's
+//!   `client_request_timeout`). A body trickled byte by byte gets 408 and its connection is
+//!   closed, instead of holding a worker's connection forever.
 //! * **Memory**: bodies held at once, all requests together, are bounded by
 //!   `[server] max_body_memory_bytes`. A request with a `Content-Length` reserves it before
 //!   its body is read; a chunked one reserves each chunk as it arrives. When the budget is
 //!   spent the request gets 503 with `Retry-After` (before its body is read, when the length
 //!   is known), and the reservation is returned when the response is ready, so a burst of
 //!   large bodies cannot grow the process without bound.
-//!
 //! * **Per account**: webhook bodies also count against their account's share,
 //!   `[webhooks] max_body_memory_per_account_bytes` ([`BodyCharge`]), so one account's
 //!   burst is refused (503, for that account only) long before it could spend the budget of
 //!   everyone.
 //!
-//! Requests without a body (no `Content-Length`, or 0, and no `Transfer-Encoding`) pass
-//! untouched. The timer is armed only when the body is not already there, so a small body
-//! that arrived with its headers costs no timer.
+//! The request middleware calls [`BodyBudget::guard`] for every route but ingest, which
+//! charges and times its own body ([`BodyBudget::charge_for`]): it is the hottest path, and
+//! there a body that came with its headers costs no wrapper or timer. Requests without a body
+//! (no `Content-Length`, or 0, and no `Transfer-Encoding`) pass untouched.
 
 use std::pin::Pin;
 use std::sync::Arc;

@@ -32,3 +32,19 @@ pub(crate) fn reserve(additional: usize) -> Result<(), Error> {
         _ => Ok(()),
     }
 }
+
+/// A string that asks the budget before it grows: for values whose printed size is only known
+/// while they are printed. Writing fails once the budget would be exceeded.
+pub(crate) struct BudgetedString(pub(crate) String);
+
+impl std::fmt::Write for BudgetedString {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let missing = s.len().saturating_sub(self.0.capacity() - self.0.len());
+        // Growing allocates about the current capacity again (or what is missing, if more).
+        if missing > 0 && reserve(self.0.capacity().max(missing)).is_err() {
+            return Err(std::fmt::Error);
+        }
+        self.0.push_str(s);
+        Ok(())
+    }
+}

@@ -465,10 +465,17 @@ pub fn neg(val: &Value) -> Result<Value, Error> {
 pub fn string_concat(left: Value, right: &Value) -> Result<Value, Error> {
     let estimate = left.as_str().map_or(0, str::len) + right.as_str().map_or(0, str::len);
     ok!(crate::memory_budget::reserve(estimate));
-    // Sized up front: growing by doubling would hold up to twice the result meanwhile.
-    let mut rv = String::with_capacity(estimate);
-    write!(rv, "{left}{right}").ok();
-    Ok(Value::from(rv))
+    // Sized up front: growing by doubling would hold up to twice the result meanwhile. Values
+    // that are not strings (a namespace, a list) print at a size known only while printing:
+    // the writer asks the budget as it goes.
+    let mut rv = crate::memory_budget::BudgetedString(String::with_capacity(estimate));
+    if write!(rv, "{left}{right}").is_err() {
+        return Err(Error::new(
+            ErrorKind::InvalidOperation,
+            "the template exceeded its memory budget",
+        ));
+    }
+    Ok(Value::from(rv.0))
 }
 
 /// Implements a containment operation on values.
