@@ -9,12 +9,12 @@
 //! holds at most about its budget (plus the one value being built when the count crossed it),
 //! and what it built is freed when the render fails.
 //!
-//! The count is only known where `Counting` is the global allocator (the daemon's binary; the
-//! test binaries install it too). Elsewhere [`installed`] is false and budgets are not enforced.
+//! The count is only known where `Counting` is the global allocator (the daemon, the test
+//! binaries and the fuzz targets install it). Elsewhere only the checks minijinja makes before
+//! allocating hold.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The global allocator wrapper.
 pub struct Counting<A>(pub A);
@@ -51,8 +51,6 @@ fn note_free(size: usize) {
         let _ = LARGE_FREED.try_with(|f| f.set(f.get().saturating_add(size)));
     }
 }
-
-static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// How to hand freed memory back to the system at once (mimalloc keeps freed pages a while).
 static RELEASE: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
@@ -106,11 +104,9 @@ pub fn release_if_due() {
 /// Hands this thread's freed memory back if it freed at least 1 MiB in large blocks since it
 /// last did: after a burst of large bodies, not on every quiet moment of ordinary traffic.
 pub fn release_if_large_frees() {
-    let freed = LARGE_FREED.with(|f| f.replace(0));
-    if freed >= WORTH_RELEASING {
+    if LARGE_FREED.with(|f| f.get()) >= WORTH_RELEASING {
+        LARGE_FREED.with(|f| f.set(0));
         release_freed_memory();
-    } else {
-        LARGE_FREED.with(|f| f.set(f.get() + freed));
     }
 }
 
@@ -120,16 +116,6 @@ pub fn release_freed_memory() {
     if let Some(release) = RELEASE.get() {
         release();
     }
-}
-
-/// Called once by a program whose global allocator is [`Counting`].
-pub fn mark_installed() {
-    INSTALLED.store(true, Ordering::Relaxed);
-}
-
-/// Whether allocations are counted in this process.
-pub fn installed() -> bool {
-    INSTALLED.load(Ordering::Relaxed)
 }
 
 #[inline]

@@ -13,7 +13,6 @@ unsafe extern "C" {
 }
 
 fn main() -> std::process::ExitCode {
-    botcadence::alloc_budget::mark_installed();
     // SAFETY: mi_collect only returns free pages; it is safe to call from any thread.
     botcadence::alloc_budget::set_release(|| unsafe { mi_collect(true) });
     botcadence::cli::main()

@@ -439,25 +439,33 @@ fn error_response(description: &str, retry_after: bool) -> utoipa::openapi::Resp
     rate_limit_headers(r).build()
 }
 
-fn rate_limit_headers(mut r: ResponseBuilder) -> ResponseBuilder {
-    for (name, what) in [
+/// The headers every `/v1` answer carries, described once.
+fn rate_limit_header_specs() -> [(&'static str, utoipa::openapi::header::Header); 3] {
+    let integer = |what: &str| {
+        HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::Integer))
+            .description(Some(what))
+            .build()
+    };
+    [
         (
             "X-RateLimit-Limit",
-            "Requests allowed in the current window",
+            integer("Requests allowed in the current window"),
         ),
         (
             "X-RateLimit-Remaining",
-            "Requests left in the current window",
+            integer("Requests left in the current window"),
         ),
-        ("X-RateLimit-Reset", "When the window resets, unix seconds"),
-    ] {
-        r = r.header(
-            name,
-            HeaderBuilder::new()
-                .schema(ObjectBuilder::new().schema_type(Type::Integer))
-                .description(Some(what))
-                .build(),
-        );
+        (
+            "X-RateLimit-Reset",
+            integer("When the window resets, unix seconds"),
+        ),
+    ]
+}
+
+fn rate_limit_headers(mut r: ResponseBuilder) -> ResponseBuilder {
+    for (name, header) in rate_limit_header_specs() {
+        r = r.header(name, header);
     }
     r
 }
@@ -576,23 +584,8 @@ impl Modify for Shared {
                     // Every /v1 answer carries the account's rate-limit headers.
                     for (_, response) in responses.iter_mut() {
                         if let utoipa::openapi::RefOr::T(r) = response {
-                            for (name, what) in [
-                                (
-                                    "X-RateLimit-Limit",
-                                    "Requests allowed in the current window",
-                                ),
-                                (
-                                    "X-RateLimit-Remaining",
-                                    "Requests left in the current window",
-                                ),
-                                ("X-RateLimit-Reset", "When the window resets, unix seconds"),
-                            ] {
-                                r.headers.entry(name.to_string()).or_insert_with(|| {
-                                    HeaderBuilder::new()
-                                        .schema(ObjectBuilder::new().schema_type(Type::Integer))
-                                        .description(Some(what))
-                                        .build()
-                                });
+                            for (name, header) in rate_limit_header_specs() {
+                                r.headers.entry(name.to_string()).or_insert(header);
                             }
                         }
                     }

@@ -132,6 +132,57 @@ async fn call(
     (status, v)
 }
 
+/// An active workflow with these actions and a webhook for it; returns (workflow, hook url).
+async fn workflow_with_hook(
+    d: &Daemon,
+    client: &reqwest::Client,
+    key: &str,
+    actions: Value,
+) -> (Value, String) {
+    let (s, wf) = call(
+        client,
+        reqwest::Method::POST,
+        format!("{}/v1/workflows", d.base),
+        key,
+        Some(json!({
+            "name": "wf", "status": "active", "trigger": {"type": "webhook"}, "actions": actions
+        })),
+    )
+    .await;
+    assert_eq!(s, 201, "{wf}");
+    let (s, hook) = call(
+        client,
+        reqwest::Method::POST,
+        format!("{}/v1/webhooks", d.base),
+        key,
+        Some(json!({"workflow_id": wf["id"], "event": "e"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{hook}");
+    let url = hook["url"].as_str().unwrap().to_string();
+    (wf, url)
+}
+
+/// The execution once it has ended (success or failed), within 20 s.
+async fn wait_ended(d: &Daemon, client: &reqwest::Client, key: &str, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, exec) = call(
+            client,
+            reqwest::Method::GET,
+            format!("{}/v1/executions/{id}", d.base),
+            key,
+            None,
+        )
+        .await;
+        if exec["status"] == "failed" || exec["status"] == "success" {
+            return exec;
+        }
+        assert!(Instant::now() < deadline, "never ended: {exec}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_survives_a_restart_and_the_key_is_printed_only_once() {
     let dir = tempfile::tempdir().unwrap();
@@ -646,47 +697,16 @@ async fn http_requests_ignore_proxies_from_the_environment() {
     .collect();
     let d = start(dir.path(), &proxy_env);
     let key = d.first_key();
-    let (s, wf) = call(&client, reqwest::Method::POST, format!("{}/v1/workflows", d.base), &key, Some(json!({
-        "name": "metadata", "status": "active", "trigger": {"type": "webhook"},
-        "actions": [{"type": "http_request", "config": {"url": "http://localhost/latest/meta-data", "method": "GET"}}]
-    }))).await;
-    assert_eq!(s, 201, "{wf}");
-    let (s, hook) = call(
-        &client,
-        reqwest::Method::POST,
-        format!("{}/v1/webhooks", d.base),
-        &key,
-        Some(json!({"workflow_id": wf["id"], "event": "e"})),
-    )
-    .await;
-    assert_eq!(s, 201, "{hook}");
-    let r = client
-        .post(hook["url"].as_str().unwrap())
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let (_, url) = workflow_with_hook(&d, &client, &key, json!([
+        {"type": "http_request", "config": {"url": "http://localhost/latest/meta-data", "method": "GET"}}
+    ])).await;
+    let r = client.post(&url).json(&json!({})).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 202);
     let id = r.json::<Value>().await.unwrap()["execution_id"]
         .as_str()
         .unwrap()
         .to_string();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exec = loop {
-        let (_, exec) = call(
-            &client,
-            reqwest::Method::GET,
-            format!("{}/v1/executions/{id}", d.base),
-            &key,
-            None,
-        )
-        .await;
-        if exec["status"] == "failed" || exec["status"] == "success" {
-            break exec;
-        }
-        assert!(Instant::now() < deadline, "never finished: {exec}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let exec = wait_ended(&d, &client, &key, &id).await;
     assert_eq!(exec["status"], "failed", "{exec}");
     assert!(
         exec["steps"][0]["error"]
@@ -758,28 +778,15 @@ async fn a_full_disk_refuses_events_with_503_and_everything_resumes_when_space_r
     let d = start(&data, &[("BOTCADENCE_STORAGE__MIN_FREE_BYTES", "8388608")]);
     let key = d.first_key();
     let client = reqwest::Client::new();
-    let (s, wf) = call(
+    let (wf, url) = workflow_with_hook(
+        &d,
         &client,
-        reqwest::Method::POST,
-        format!("{}/v1/workflows", d.base),
         &key,
-        Some(json!({
-            "name": "fill", "status": "active", "trigger": {"type": "webhook"},
-            "actions": [{"type": "transform", "config": {"set": {"seen": "yes"}}}]
-        })),
+        json!([
+            {"type": "transform", "config": {"set": {"seen": "yes"}}}
+        ]),
     )
     .await;
-    assert_eq!(s, 201, "{wf}");
-    let (s, hook) = call(
-        &client,
-        reqwest::Method::POST,
-        format!("{}/v1/webhooks", d.base),
-        &key,
-        Some(json!({"workflow_id": wf["id"], "event": "fill"})),
-    )
-    .await;
-    assert_eq!(s, 201, "{hook}");
-    let url = hook["url"].as_str().unwrap().to_string();
     let event = json!({"blob": "x".repeat(60_000)});
 
     let mut accepted = 0;
@@ -901,28 +908,15 @@ async fn a_template_bomb_fails_its_step_within_the_memory_budget() {
     );
     let key = d.first_key();
     let client = reqwest::Client::new();
-    let (s, wf) = call(
+    let (_, url) = workflow_with_hook(
+        &d,
         &client,
-        reqwest::Method::POST,
-        format!("{}/v1/workflows", d.base),
         &key,
-        Some(json!({
-            "name": "bomb", "status": "active", "trigger": {"type": "webhook"},
-            "actions": [{"type": "transform", "config": {"set": {"n": bomb}}}]
-        })),
+        json!([
+            {"type": "transform", "config": {"set": {"n": bomb}}}
+        ]),
     )
     .await;
-    assert_eq!(s, 201, "{wf}");
-    let (s, hook) = call(
-        &client,
-        reqwest::Method::POST,
-        format!("{}/v1/webhooks", d.base),
-        &key,
-        Some(json!({"workflow_id": wf["id"], "event": "bomb"})),
-    )
-    .await;
-    assert_eq!(s, 201, "{hook}");
-    let url = hook["url"].as_str().unwrap().to_string();
     // Warm up (first allocations of the runtime and the store), then measure.
     let r = client.post(&url).json(&json!({})).send().await.unwrap();
     assert!(r.status().is_success());
@@ -935,22 +929,7 @@ async fn a_template_bomb_fails_its_step_within_the_memory_budget() {
         assert!(r.status().is_success());
         let v: Value = r.json().await.unwrap();
         let id = v["execution_id"].as_str().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let exec = loop {
-            let (_, exec) = call(
-                &client,
-                reqwest::Method::GET,
-                format!("{}/v1/executions/{id}", d.base),
-                &key,
-                None,
-            )
-            .await;
-            if exec["status"] == "failed" || exec["status"] == "success" {
-                break exec;
-            }
-            assert!(Instant::now() < deadline, "{exec}");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let exec = wait_ended(&d, &client, &key, id).await;
         assert_eq!(exec["status"], "failed", "{exec}");
         let error = exec["steps"][0]["error"].as_str().unwrap_or_default();
         assert!(error.contains("memory budget"), "{exec}");
