@@ -21,6 +21,7 @@ fi
 # tests/interop/package-lock.json.
 INTEROP_VENV="${INTEROP_VENV:-$HOME/.cache/botcadence/interop-venv}"
 [ -x "$INTEROP_VENV/bin/python" ] || python3 -m venv "$INTEROP_VENV"
-"$INTEROP_VENV/bin/pip" install -q --disable-pip-version-check -r tests/interop/requirements.txt
+"$INTEROP_VENV/bin/pip" install -q --disable-pip-version-check \
+  -r tests/interop/requirements.txt -r tests/contract/requirements.txt
 npm ci --prefix tests/interop --silent --no-audit --no-fund >/dev/null
 export INTEROP_VENV

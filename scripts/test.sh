@@ -29,6 +29,8 @@ done
 echo "== openapi.json lint (redocly)"
 npm ci --prefix tools/openapi --silent --no-audit --no-fund >/dev/null
 (cd tools/openapi && npx --no-install redocly lint ../../openapi.json --format=summary)
+echo "== contract: schemathesis against the served OpenAPI document, every operation, all checks"
+"$INTEROP_VENV/bin/python" tests/contract/run.py --max-examples 50
 echo "== /docs in a real browser (Chromium, headless)"
 python3 tests/browser/docs.py
 echo "== fuzzing: every target for 20 s (the corpus itself is replayed by cargo test)"

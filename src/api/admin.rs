@@ -8,7 +8,7 @@ use super::AppState;
 use super::api_keys::{issue_key, key_name, revoke};
 use super::auth::Admin;
 use super::error::ApiError;
-use super::request::{CreateAccount, UpdateAccount, typed};
+use super::request::{CreateAccount, UpdateAccount, is_visible_name, typed};
 use super::views;
 use crate::model::{Account, Limits, Plan};
 use crate::ratelimit::effective_limits;
@@ -18,15 +18,15 @@ fn view(state: &AppState, a: &Account) -> Value {
     views::account(a, effective_limits(a.plan, a.limits, &state.settings.plans))
 }
 
-/// An account's name: present, not blank, at most 200 bytes.
+/// An account's name: present, not blank, at most 200 characters.
 fn checked_name(name: Option<String>) -> Result<String, ApiError> {
     match name {
         None => Err(ApiError::required("name")),
-        Some(s) if !s.trim().is_empty() && s.len() <= 200 => Ok(s),
+        Some(s) if is_visible_name(&s) && s.chars().count() <= 200 => Ok(s),
         Some(_) => Err(ApiError::field(
             "name",
             "invalid",
-            "The 'name' field must be a non-empty string of at most 200 bytes",
+            "The 'name' field must be a non-empty string of at most 200 characters",
         )),
     }
 }
@@ -55,7 +55,7 @@ pub async fn create_account(
     let plan = body.plan.unwrap_or(Plan::Free);
     let limits = body
         .limits
-        .map(|patch| patch.over(state.settings.plans.enterprise));
+        .map(|patch| patch.0.over(state.settings.plans.enterprise));
     check_limits_plan(plan, &limits)?;
     let now = now_ms();
     let account = Account {
@@ -105,7 +105,8 @@ pub async fn get_account(
 #[utoipa::path(patch, path = "/admin/v1/accounts/{id}", tag = "admin", operation_id = "updateAccount",
     params(("id" = String, Path, description = "Account id")),
     request_body = super::openapi::UpdateAccount,
-    responses((status = 200, description = "Updated", body = super::openapi::Account)))]
+    responses((status = 200, description = "Updated", body = super::openapi::Account),
+              (status = 409, description = "Custom limits for an account that is not on the Enterprise plan", body = super::openapi::ErrorEnvelope)))]
 pub async fn update_account(
     state: web::Data<AppState>,
     _admin: Admin,
@@ -126,9 +127,18 @@ pub async fn update_account(
         account.plan = plan;
     }
     match &body.limits {
+        Some(Some(_)) if body.plan.is_none() && account.plan != Plan::Enterprise => {
+            // Valid on its own; refused because of what the account is now.
+            return Err(ApiError::Conflict {
+                code: "conflict",
+                message: "Custom limits apply to Enterprise accounts only; this account is not \
+                          one (send \"plan\": \"enterprise\" with the limits)"
+                    .into(),
+            });
+        }
         Some(Some(patch)) => {
             let base = account.limits.unwrap_or(state.settings.plans.enterprise);
-            account.limits = Some(patch.over(base));
+            account.limits = Some(patch.0.over(base));
         }
         Some(None) => account.limits = None,
         // Leaving Enterprise drops the custom numbers.

@@ -54,7 +54,7 @@ pub fn key_name(body: Option<&web::Bytes>) -> Result<String, ApiError> {
     let body: CreateKey = typed(v)?;
     match body.name {
         None => Ok(String::new()),
-        Some(s) if s.len() <= 200 => Ok(s),
+        Some(s) if s.chars().count() <= 200 => Ok(s),
         Some(_) => Err(ApiError::field(
             "name",
             "invalid",

@@ -71,17 +71,10 @@ pub fn execution_query(
             )
         })?),
     };
+    // `from` later than `to` is an empty window: an empty page, as any filter matching
+    // nothing (each bound alone is valid, so the pair is not a client error).
     let from_ms = time_param(query, "from")?;
     let to_ms = time_param(query, "to")?;
-    if let (Some(f), Some(t)) = (from_ms, to_ms) {
-        if f > t {
-            return Err(ApiError::field(
-                "from",
-                "invalid",
-                "'from' must not be later than 'to'",
-            ));
-        }
-    }
     let q = ExecutionQuery {
         status,
         from_ms,
@@ -120,7 +113,7 @@ pub async fn get(
 
 #[utoipa::path(post, path = "/v1/executions/{id}/replay", tag = "executions", operation_id = "replayExecution",
     params(("id" = String, Path, description = "Execution id")),
-    responses((status = 201, description = "A new execution of the same input", body = super::openapi::Accepted),
+    responses((status = 201, description = "A new execution of the same input", body = super::openapi::Execution),
               (status = 409, description = "The workflow is not active", body = super::openapi::ErrorEnvelope)))]
 pub async fn replay(
     state: web::Data<AppState>,

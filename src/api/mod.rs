@@ -16,6 +16,7 @@ pub mod health;
 pub mod ingest;
 pub mod middleware;
 pub mod openapi;
+pub mod openapi_actions;
 pub mod pagination;
 pub mod request;
 pub mod views;

@@ -48,20 +48,23 @@ pub enum WorkflowStatus {
 
 #[derive(ToSchema)]
 pub struct Trigger {
-    /// `webhook`.
-    #[schema(example = "webhook")]
-    pub r#type: String,
+    pub r#type: TriggerType,
+    /// Only events of this name start the workflow; any event when absent.
+    #[schema(min_length = 1, max_length = 200)]
     pub event: Option<String>,
 }
 
 #[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum TriggerType {
+    Webhook,
+}
+
+/// A workflow action; its schema (one per type) is written out in `openapi_actions`, which
+/// replaces this placeholder in the document.
+#[derive(ToSchema)]
 pub struct Action {
-    /// `send_email`, `http_request`, `delay`, `filter` or `transform`.
-    #[schema(example = "http_request")]
     pub r#type: String,
-    pub config: Option<Value>,
-    /// `{"max_attempts": 1–10, "backoff": 1000 | "500ms" | "2s"}`.
-    pub retry: Option<Value>,
 }
 
 #[derive(ToSchema)]
@@ -81,7 +84,12 @@ pub struct Workflow {
 /// `POST /v1/workflows`.
 #[derive(ToSchema)]
 pub struct CreateWorkflow {
-    #[schema(min_length = 1, max_length = 200)]
+    /// Not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\u0000-\u001f\u007f-\u009f\ufeff]"
+    )]
     pub name: String,
     pub trigger: Trigger,
     #[schema(min_items = 1, max_items = 100)]
@@ -92,8 +100,14 @@ pub struct CreateWorkflow {
 
 /// `PATCH /v1/workflows/{id}`: any of the fields; no others.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateWorkflow {
-    #[schema(min_length = 1, max_length = 200)]
+    /// Not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\u0000-\u001f\u007f-\u009f\ufeff]"
+    )]
     pub name: Option<String>,
     pub trigger: Option<Trigger>,
     #[schema(min_items = 1, max_items = 100)]
@@ -274,10 +288,15 @@ pub struct Limits {
     pub webhooks_per_second: u64,
 }
 
+/// Custom limits (Enterprise accounts only); each replaces the plan's.
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct LimitsPatch {
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_u64)]
     pub requests_per_minute: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_u64)]
     pub requests_per_day: Option<u64>,
+    #[schema(minimum = 1, maximum = 1_000_000_000_000_u64)]
     pub webhooks_per_second: Option<u64>,
 }
 
@@ -312,13 +331,26 @@ pub struct AccountList {
 
 #[derive(ToSchema)]
 pub struct CreateAccount {
+    /// Not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\u0000-\u001f\u007f-\u009f\ufeff]"
+    )]
     pub name: String,
     pub plan: Option<Plan>,
     pub limits: Option<LimitsPatch>,
 }
 
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateAccount {
+    /// Not blank.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"[^\s\u0000-\u001f\u007f-\u009f\ufeff]"
+    )]
     pub name: Option<String>,
     pub plan: Option<Plan>,
     /// `null` clears custom limits.
@@ -384,9 +416,31 @@ pub struct ApiDoc;
 
 /// The document, as served and committed.
 pub fn document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .expect("the document serialises")
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
+    let schemas = doc["components"]["schemas"]
+        .as_object_mut()
+        .expect("the document has schemas");
+    for (name, schema) in super::openapi_actions::schemas() {
+        schemas.insert(name.to_string(), schema);
+    }
+    custom_limits_need_enterprise(schemas);
+    serde_json::to_string_pretty(&doc).expect("the document serialises")
+}
+
+/// Custom limits need the Enterprise plan: on creation `plan` must say so; on an update that
+/// names a plan, that plan (one that names none is checked against the account: 409).
+fn custom_limits_need_enterprise(schemas: &mut serde_json::Map<String, Value>) {
+    let limits_given =
+        serde_json::json!({"required": ["limits"], "properties": {"limits": {"type": "object"}}});
+    schemas["CreateAccount"]["if"] = limits_given.clone();
+    schemas["CreateAccount"]["then"] =
+        serde_json::json!({"required": ["plan"], "properties": {"plan": {"const": "enterprise"}}});
+    let mut plan_given = limits_given;
+    plan_given["required"] = serde_json::json!(["limits", "plan"]);
+    plan_given["properties"]["plan"] = serde_json::json!({"type": "string"});
+    schemas["UpdateAccount"]["if"] = plan_given;
+    schemas["UpdateAccount"]["then"] =
+        serde_json::json!({"properties": {"plan": {"const": "enterprise"}}});
 }
 
 /// `GET /openapi.json`: this API's description (no auth).
@@ -641,5 +695,20 @@ mod tests {
             }
         }
         assert_eq!(ids.len(), 28, "{ids:?}");
+    }
+
+    #[test]
+    fn names_are_described_by_the_servers_own_pattern() {
+        let doc: Value = serde_json::from_str(&document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        for schema in [
+            "CreateWorkflow",
+            "UpdateWorkflow",
+            "CreateAccount",
+            "UpdateAccount",
+        ] {
+            let pattern = &schemas[schema]["properties"]["name"]["pattern"];
+            assert_eq!(pattern, crate::api::request::NAME_PATTERN, "{schema}");
+        }
     }
 }

@@ -12,6 +12,18 @@ use super::error::ApiError;
 use crate::model::{HookVerify, Plan, WorkflowStatus};
 
 /// The body as `T`, or a 400 naming the field that failed.
+/// A name must show something: at least one character that is neither whitespace nor a control
+/// character (nor the invisible U+FEFF). `NAME_PATTERN` says the same in the OpenAPI document,
+/// written so ECMAScript's and Python's `\s` (which differ at U+0085, U+FEFF, U+001C..U+001F)
+/// agree on it.
+pub fn is_visible_name(s: &str) -> bool {
+    s.chars()
+        .any(|c| !c.is_whitespace() && !c.is_control() && c != '\u{FEFF}')
+}
+
+/// The JSON Schema `pattern` of `is_visible_name`.
+pub const NAME_PATTERN: &str = r"[^\s\u0000-\u001f\u007f-\u009f\ufeff]";
+
 pub fn typed<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
     if !body.is_object() {
         return Err(ApiError::invalid("The request body must be a JSON object"));
@@ -86,13 +98,40 @@ pub struct CreateHook {
 }
 
 /// Custom limits: any of the three numbers (the others come from the Enterprise defaults),
-/// each a positive integer.
+/// each a whole number from 1 to [`MAX_LIMIT`].
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsPatch {
+    #[serde(default, deserialize_with = "limit")]
     pub requests_per_minute: Option<std::num::NonZeroU64>,
+    #[serde(default, deserialize_with = "limit")]
     pub requests_per_day: Option<std::num::NonZeroU64>,
+    #[serde(default, deserialize_with = "limit")]
     pub webhooks_per_second: Option<std::num::NonZeroU64>,
+}
+
+/// The largest custom limit: far above what a machine can serve, and well inside the range
+/// every client's integers hold (JSON Schema's `int64`, JavaScript's safe integers).
+pub const MAX_LIMIT: u64 = 1_000_000_000_000;
+
+/// A limit: `null` (absent) or a whole number in 1..=MAX_LIMIT (`5.0` counts as 5).
+fn limit<'de, D>(d: D) -> Result<Option<std::num::NonZeroU64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let v = Value::deserialize(d)?;
+    if v.is_null() {
+        return Ok(None);
+    }
+    crate::steps::spec::whole_number(&v)
+        .filter(|n| (1..=MAX_LIMIT).contains(n))
+        .and_then(std::num::NonZeroU64::new)
+        .map(Some)
+        .ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "invalid value: {v}, expected a whole number from 1 to {MAX_LIMIT}"
+            ))
+        })
 }
 
 impl LimitsPatch {
@@ -111,12 +150,36 @@ impl LimitsPatch {
     }
 }
 
+/// A nested body that must be a JSON object. serde's derived structs also take an array of
+/// the fields in order (`"limits": [1, 2, 3]`), which the API does not accept.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct MapOnly<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for MapOnly<T> {
+            type Value = Object<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Object<T>, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Object)
+            }
+        }
+        d.deserialize_map(MapOnly(std::marker::PhantomData))
+    }
+}
+
 /// `POST /admin/v1/accounts`.
 #[derive(Debug, Deserialize)]
 pub struct CreateAccount {
     pub name: Option<String>,
     pub plan: Option<Plan>,
-    pub limits: Option<LimitsPatch>,
+    pub limits: Option<Object<LimitsPatch>>,
 }
 
 /// `PATCH /admin/v1/accounts/{id}`. `limits: null` clears custom limits, so it is told apart
@@ -127,7 +190,7 @@ pub struct UpdateAccount {
     pub name: Option<String>,
     pub plan: Option<Plan>,
     #[serde(default, deserialize_with = "present")]
-    pub limits: Option<Option<LimitsPatch>>,
+    pub limits: Option<Option<Object<LimitsPatch>>>,
 }
 
 /// `Some(None)` for an explicit `null`, `None` (by `default`) when the field is absent.
@@ -143,6 +206,24 @@ where
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_name_needs_a_visible_character() {
+        for blank in [
+            "",
+            " \t\n",
+            "\u{85}",
+            "\u{FEFF}",
+            "\u{1C}\u{1F}",
+            "\u{A0}\u{3000}",
+            "\u{7F}",
+        ] {
+            assert!(!is_visible_name(blank), "{blank:?}");
+        }
+        for name in ["a", " Orders ", "\u{85}x", "日本"] {
+            assert!(is_visible_name(name), "{name:?}");
+        }
+    }
 
     fn field_of(e: ApiError) -> (String, String) {
         let body = e.body();
@@ -173,6 +254,21 @@ mod tests {
         let e =
             typed::<CreateAccount>(json!({"name": "a", "limits": {"per_hour": 3}})).unwrap_err();
         assert_eq!(field_of(e), ("limits.per_hour".into(), "unknown".into()));
+        let e = typed::<CreateAccount>(json!({"name": "a", "limits": [1, 2, 3]})).unwrap_err();
+        assert_eq!(field_of(e), ("limits".into(), "invalid".into()));
+        let e = typed::<UpdateAccount>(json!({"limits": [null, null]})).unwrap_err();
+        assert_eq!(field_of(e), ("limits".into(), "invalid".into()));
+        let ok = typed::<CreateAccount>(json!({"name": "a", "limits": {"requests_per_day": 5.0}}))
+            .unwrap();
+        assert_eq!(ok.limits.unwrap().0.requests_per_day.unwrap().get(), 5);
+        let e = typed::<CreateAccount>(
+            json!({"name": "a", "limits": {"requests_per_day": 1_000_000_000_001u64}}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            field_of(e),
+            ("limits.requests_per_day".into(), "invalid".into())
+        );
         let e = typed::<UpdateWorkflow>(json!({"owner": "x"})).unwrap_err();
         assert_eq!(field_of(e), ("owner".into(), "unknown".into()));
         assert!(typed::<CreateHook>(json!([1])).is_err());

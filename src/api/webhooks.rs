@@ -38,7 +38,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::required("workflow_id"))?;
     let event = match body.event {
         None => return Err(ApiError::required("event")),
-        Some(s) if !s.is_empty() && s.len() <= 200 => s,
+        Some(s) if !s.is_empty() && s.chars().count() <= 200 => s,
         Some(_) => {
             return Err(ApiError::field(
                 "event",

@@ -9,7 +9,7 @@ use super::AppState;
 use super::auth::Authed;
 use super::error::ApiError;
 use super::pagination::Page;
-use super::request::{CreateWorkflow, UpdateWorkflow, typed};
+use super::request::{CreateWorkflow, UpdateWorkflow, is_visible_name, typed};
 use super::views;
 use crate::model::{Action, Workflow, WorkflowStatus};
 use crate::steps::spec::{check_http_timeouts, validate_actions, validate_trigger};
@@ -21,7 +21,7 @@ const MAX_NAME_LEN: usize = 200;
 fn checked_name(name: Option<String>) -> Result<String, ApiError> {
     match name {
         None => Err(ApiError::required("name")),
-        Some(s) if s.trim().is_empty() => Err(ApiError::required("name")),
+        Some(s) if !is_visible_name(&s) => Err(ApiError::required("name")),
         Some(s) if s.chars().count() <= MAX_NAME_LEN => Ok(s),
         Some(_) => Err(ApiError::field(
             "name",

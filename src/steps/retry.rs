@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::spec::ActionSpec;
+use super::spec::{ActionSpec, whole_number};
 
 pub const DEFAULT_NETWORK_ATTEMPTS: u32 = 3;
 pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
@@ -58,8 +58,7 @@ impl RetryPolicy {
             }
         }
         if let Some(v) = obj.get("max_attempts") {
-            policy.max_attempts = v
-                .as_u64()
+            policy.max_attempts = whole_number(v)
                 .filter(|n| (1..=u64::from(MAX_ATTEMPTS)).contains(n))
                 .ok_or(format!("max_attempts must be between 1 and {MAX_ATTEMPTS}"))?
                 as u32;
@@ -94,7 +93,7 @@ impl RetryPolicy {
 }
 
 fn parse_backoff(v: &Value) -> Option<Duration> {
-    if let Some(ms) = v.as_u64() {
+    if let Some(ms) = whole_number(v) {
         return Some(Duration::from_millis(ms));
     }
     let s = v.as_str()?.trim();

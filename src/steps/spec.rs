@@ -47,6 +47,16 @@ impl FieldError {
     }
 }
 
+/// A JSON number that is a whole, non-negative number: `5` and `5.0` alike (JSON does not
+/// tell them apart, and many clients write every number as a float).
+pub fn whole_number(v: &Value) -> Option<u64> {
+    v.as_u64().or_else(|| {
+        v.as_f64()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= u64::MAX as f64 / 2.0)
+            .map(|f| f as u64)
+    })
+}
+
 /// The action types a workflow may use.
 pub const ACTION_TYPES: [&str; 5] = ["send_email", "http_request", "delay", "filter", "transform"];
 
@@ -116,7 +126,7 @@ pub fn validate_trigger(trigger: &Value) -> Result<Trigger, FieldError> {
     }
     let event = match obj.get("event") {
         None | Some(Value::Null) => None,
-        Some(Value::String(s)) if !s.is_empty() && s.len() <= 200 => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 200 => Some(s.clone()),
         Some(_) => {
             return Err(FieldError::invalid(
                 "trigger.event",
@@ -173,7 +183,7 @@ pub fn validate_actions(actions: &Value, renderer: &Renderer) -> Result<Vec<Acti
 /// at run time a timeout is still capped, in case the maximum was lowered since.
 pub fn check_http_timeouts(actions: &[Action], max_ms: u64) -> Result<(), FieldError> {
     for (i, action) in actions.iter().enumerate() {
-        let timeout = action.config.get("timeout_ms").and_then(Value::as_u64);
+        let timeout = action.config.get("timeout_ms").and_then(whole_number);
         if action.kind == "http_request" && timeout.is_some_and(|ms| ms > max_ms) {
             return Err(FieldError::invalid(
                 format!("actions[{i}].config.timeout_ms"),
@@ -291,7 +301,7 @@ pub fn parse_step(
             let timeout_ms = match cfg.get("timeout_ms") {
                 None | Some(Value::Null) => None,
                 Some(v) => Some(
-                    v.as_u64()
+                    whole_number(v)
                         .filter(|ms| (1..=600_000).contains(ms))
                         .ok_or_else(|| {
                             FieldError::invalid(
@@ -312,8 +322,7 @@ pub fn parse_step(
         "delay" => {
             let seconds = match cfg.get("seconds") {
                 None | Some(Value::Null) => return Err(FieldError::required(field("seconds"))),
-                Some(v) => v
-                    .as_u64()
+                Some(v) => whole_number(v)
                     .filter(|s| *s <= MAX_DELAY.as_secs())
                     .ok_or_else(|| {
                         FieldError::invalid(

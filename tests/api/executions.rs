@@ -88,13 +88,20 @@ async fn executions_are_listed_newest_first_with_filters_and_exact_totals() {
         ))
         .await;
     assert_eq!(from_future.body["total"], 0);
+    let crossed = app
+        .get(&format!(
+            "/v1/workflows/{wf_id}/executions?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z"
+        ))
+        .await;
+    assert_eq!(crossed.status, 200, "{}", crossed.text);
+    assert_eq!(crossed.body["total"], 0);
+    assert_eq!(crossed.body["data"], serde_json::json!([]));
 
     for q in [
         "status=sleeping",
         "from=yesterday",
         "to=2025-13-01",
         "per_page=101",
-        "from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z",
     ] {
         let r = app
             .get(&format!("/v1/workflows/{wf_id}/executions?{q}"))

@@ -92,6 +92,12 @@ impl RocksStore {
                 layout::exec_list_prefix(workflow_id, Some(s)),
             ),
         };
+        if let (Some(from), Some(to)) = (q.from_ms, q.to_ms)
+            && from > to
+        {
+            // An empty window (and iterator bounds must not cross).
+            return Ok((Vec::new(), 0));
+        }
         let mut lower = prefix.clone();
         lower.extend_from_slice(
             q.from_ms
