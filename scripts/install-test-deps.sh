@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the build: Node.js and npm (the reference's
 # JavaScript verifySignature and the official Standard Webhooks npm package), Python's venv
-# (the official PyPI package), Debian's Chromium (the docs page in a real browser). Sourced by scripts/test.sh; idempotent.
+# (the official PyPI package), Debian's Chromium (the docs page in a real browser), Go
+# (the Go SDK). Sourced by scripts/test.sh; idempotent.
 set -euo pipefail
 
 need=()
@@ -9,6 +10,8 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The Go SDK's tests (standard library only: GOPROXY=off).
+command -v go >/dev/null 2>&1 || need+=(golang-go)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing: ${need[*]}" >&2
   sudo_cmd=""

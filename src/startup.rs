@@ -157,6 +157,7 @@ impl Application {
                     .max_body_bytes
                     .max(settings.server.max_api_body_bytes),
             ),
+            idempotency: Default::default(),
         });
         let app_state = state.clone();
         let workers = match settings.server.workers {
@@ -310,7 +311,8 @@ fn spawn_background(state: &web::Data<AppState>) {
             let now = now_ms();
             let cutoff = now - max_age.as_millis() as i64;
             let dedupe_cutoff = now - dedupe.as_millis() as i64;
-            match s.store.purge(cutoff, dedupe_cutoff).await {
+            let replies_cutoff = now - api::idempotency::REPLY_TTL_MS;
+            match s.store.purge(cutoff, dedupe_cutoff, replies_cutoff).await {
                 Ok(n) if n > 0 => tracing::info!(deleted = n, "retention: old executions deleted"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "retention sweep failed"),

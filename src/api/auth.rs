@@ -19,6 +19,7 @@ use crate::ratelimit::effective_limits;
 use crate::timefmt::now_ms;
 
 /// The account behind a valid API key.
+#[derive(Clone)]
 pub struct Authed {
     pub account: Arc<Account>,
 }
@@ -71,12 +72,24 @@ fn authenticate(req: &HttpRequest) -> Result<Authed, ApiError> {
     Ok(Authed { account })
 }
 
+/// Authenticates a request (and counts it against the plan) once: a later call, such as the
+/// handler's `Authed` after the idempotency middleware's, gets the same answer without
+/// counting again.
+pub fn authenticate_once(req: &HttpRequest) -> Result<Authed, ApiError> {
+    if let Some(authed) = req.extensions().get::<Authed>() {
+        return Ok(authed.clone());
+    }
+    let authed = authenticate(req)?;
+    req.extensions_mut().insert(authed.clone());
+    Ok(authed)
+}
+
 impl FromRequest for Authed {
     type Error = ApiError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req))
+        ready(authenticate_once(req))
     }
 }
 

@@ -114,7 +114,7 @@ pub async fn get(
 #[utoipa::path(post, path = "/v1/executions/{id}/replay", tag = "executions", operation_id = "replayExecution",
     params(("id" = String, Path, description = "Execution id")),
     responses((status = 201, description = "A new execution of the same input", body = super::openapi::Execution),
-              (status = 409, description = "The workflow is not active", body = super::openapi::ErrorEnvelope)))]
+              (status = 409, description = "The workflow is not active (`workflow_inactive`), or the Idempotency-Key was used for a different request or is still running (`conflict`)", body = super::openapi::ErrorEnvelope)))]
 pub async fn replay(
     state: web::Data<AppState>,
     auth: Authed,

@@ -13,6 +13,7 @@ pub mod docs;
 pub mod error;
 pub mod executions;
 pub mod health;
+pub mod idempotency;
 pub mod ingest;
 pub mod middleware;
 pub mod openapi;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Time and memory request bodies may take (`body_guard`).
     pub bodies: body_guard::BodyBudget,
+    /// Idempotency keys whose first request is running (`idempotency`).
+    pub idempotency: idempotency::InFlight,
 }
 
 /// Registers every route on an actix `App`.
@@ -85,6 +88,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(web::scope("/webhooks").default_service(web::to(ingest::ingest)))
         .service(
             web::scope("/v1")
+                .wrap(actix_web::middleware::from_fn(idempotency::guard))
                 .service(
                     resource("/workflows", GET_POST)
                         .route(web::get().to(workflows::list))

@@ -524,6 +524,59 @@ fn rate_limit_headers(mut r: ResponseBuilder) -> ResponseBuilder {
     r
 }
 
+/// The `Idempotency-Key` header of `/v1` POSTs (`api::idempotency`), and the
+/// `Idempotent-Replayed` header of their successful answers.
+fn describe_idempotency(
+    parameters: &mut Option<Vec<utoipa::openapi::path::Parameter>>,
+    responses: &mut std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::Response>,
+    >,
+) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    let key = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "Makes the request safe to retry: the same key with the same request within 24 h \
+             gets the first successful answer again (with `Idempotent-Replayed: true`) and \
+             nothing runs twice; the same key with a different request is a 409. Only \
+             successful answers are remembered. One key per logical request, e.g. a UUID.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(crate::api::idempotency::MAX_KEY_LEN))
+                .pattern(Some("^[!-~]+$")),
+        ))
+        .build();
+    parameters.get_or_insert_with(Vec::new).push(key);
+    for (status, response) in responses.iter_mut() {
+        if let (true, utoipa::openapi::RefOr::T(r)) = (status.starts_with('2'), response) {
+            r.headers.insert(
+                "Idempotent-Replayed".to_string(),
+                HeaderBuilder::new()
+                    .schema(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(["true"])),
+                    )
+                    .description(Some(
+                        "Present when this is the stored answer of an earlier request with the same Idempotency-Key",
+                    ))
+                    .build(),
+            );
+        }
+    }
+    responses
+        .entry("409".to_string())
+        .or_insert(utoipa::openapi::RefOr::Ref(Ref::new(
+            "#/components/responses/IdempotencyConflict",
+        )));
+}
+
 impl Modify for Shared {
     fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
         let components = doc.components.get_or_insert_with(Default::default);
@@ -575,6 +628,11 @@ impl Modify for Shared {
                 "Busy, shutting down or the disk is full; nothing was stored",
                 true,
             ),
+            (
+                "IdempotencyConflict",
+                "The Idempotency-Key was used for a different request, or its first request is still running",
+                false,
+            ),
         ] {
             components.responses.insert(
                 name.to_string(),
@@ -585,14 +643,14 @@ impl Modify for Shared {
             let v1 = path.starts_with("/v1/");
             let admin = path.starts_with("/admin/");
             let ingest = path.starts_with("/webhooks/");
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.delete,
+            for (op_is_post, op) in [
+                (false, &mut item.get),
+                (true, &mut item.post),
+                (false, &mut item.patch),
+                (false, &mut item.delete),
             ]
             .into_iter()
-            .flatten()
+            .filter_map(|(post, op)| op.as_mut().map(|op| (post, op)))
             {
                 if op.summary.is_none() {
                     op.summary = op.operation_id.as_deref().map(summary_of);
@@ -613,6 +671,7 @@ impl Modify for Shared {
                             &str,
                         >(scheme, [])]);
                 }
+                let op_parameters = &mut op.parameters;
                 let responses = &mut op.responses.responses;
                 let mut add = |status: &str, name: &str| {
                     responses
@@ -643,6 +702,9 @@ impl Modify for Shared {
                             }
                         }
                     }
+                }
+                if v1 && op_is_post {
+                    describe_idempotency(op_parameters, responses);
                 }
             }
         }

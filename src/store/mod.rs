@@ -65,6 +65,19 @@ pub struct DedupeEntry {
     pub at_ms: i64,
 }
 
+/// The remembered answer to a `/v1` POST sent with an `Idempotency-Key`
+/// (`api::idempotency`): a retry of the same request gets it again instead of acting twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredReply {
+    /// SHA-256 (hex) of what was asked: method, path and body.
+    pub fingerprint: String,
+    pub status: u16,
+    /// The response body, sealed under a key derived from the caller's Idempotency-Key,
+    /// which is not stored: what the data directory holds does not reveal a created API key.
+    pub sealed_body: Vec<u8>,
+    pub at_ms: i64,
+}
+
 /// Everything small enough to keep in memory, loaded once at start.
 #[derive(Debug, Default)]
 pub struct CatalogSnapshot {
@@ -195,10 +208,22 @@ pub trait Store: Send + Sync + 'static {
     /// Unfinished executions (waiting, delayed or running).
     fn due_backlog(&self) -> StoreFuture<'_, i64>;
 
+    // ---- idempotent API requests ----
+    /// The answer remembered under `key` (an account's hashed Idempotency-Key), if any.
+    fn stored_reply(&self, key: String) -> StoreFuture<'_, Option<StoredReply>>;
+    /// Remembers an answer under `key`; returns once durable.
+    fn put_stored_reply<'a>(&'a self, key: &'a str, reply: &'a StoredReply) -> StoreFuture<'a, ()>;
+
     // ---- retention ----
-    /// Deletes finished executions created before `cutoff_ms` and idempotency keys older
-    /// than `dedupe_cutoff_ms`; returns the number of executions deleted.
-    fn purge(&self, cutoff_ms: i64, dedupe_cutoff_ms: i64) -> StoreFuture<'_, usize>;
+    /// Deletes finished executions created before `cutoff_ms`, webhook idempotency keys
+    /// older than `dedupe_cutoff_ms` and API replies older than `replies_cutoff_ms`; returns
+    /// the number of executions deleted.
+    fn purge(
+        &self,
+        cutoff_ms: i64,
+        dedupe_cutoff_ms: i64,
+        replies_cutoff_ms: i64,
+    ) -> StoreFuture<'_, usize>;
 
     // ---- health ----
     /// A tiny durable write within `within`: proof the store still persists.

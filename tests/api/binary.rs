@@ -942,3 +942,43 @@ async fn a_template_bomb_fails_its_step_within_the_memory_budget() {
         budget >> 20
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotent_answer_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let post = |base: String, key: String| {
+        let client = client.clone();
+        async move {
+            let res = client
+                .post(format!("{base}/v1/workflows"))
+                .bearer_auth(key)
+                .header("Idempotency-Key", "survives-restart")
+                .json(&crate::helpers::reference_workflow())
+                .send()
+                .await
+                .expect("request");
+            let replayed = res.headers().get("idempotent-replayed").is_some();
+            (res.status().as_u16(), replayed, res.text().await.unwrap())
+        }
+    };
+    let mut d = start(dir.path(), &[]);
+    let key = d.first_key();
+    let (status, replayed, first) = post(d.base.clone(), key.clone()).await;
+    assert_eq!((status, replayed), (201, false), "{first}");
+    d.kill9();
+
+    let d2 = start(dir.path(), &[]);
+    let (status, replayed, again) = post(d2.base.clone(), key.clone()).await;
+    assert_eq!((status, replayed), (201, true), "{again}");
+    assert_eq!(again, first);
+    let (_, list) = call(
+        &client,
+        reqwest::Method::GET,
+        format!("{}/v1/workflows", d2.base),
+        &key,
+        None,
+    )
+    .await;
+    assert_eq!(list["total"], 1, "{list}");
+}

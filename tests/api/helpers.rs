@@ -83,6 +83,14 @@ pub async fn spawn_app_with(extra: &[(&str, &str)]) -> TestApp {
 }
 
 impl TestApp {
+    /// The daemon's data directory.
+    pub fn data_dir(&self) -> &Path {
+        self._dir
+            .as_ref()
+            .expect("a test app has its own data dir")
+            .path()
+    }
+
     pub async fn request(
         &self,
         method: Method,

@@ -15,6 +15,7 @@ mod due_work;
 mod errors;
 mod executions;
 mod helpers;
+mod idempotency;
 mod ingest;
 mod limits;
 mod ratelimit;

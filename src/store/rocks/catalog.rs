@@ -3,7 +3,7 @@
 use super::layout::Family;
 use super::{META_INITIALISED, Op, RocksStore, put};
 use crate::model::{Account, ApiKey, Hook, Workflow};
-use crate::store::{CatalogSnapshot, StoreError};
+use crate::store::{CatalogSnapshot, StoreError, StoredReply};
 
 impl RocksStore {
     // ---- catalog: accounts, keys, workflows, hooks ----
@@ -73,5 +73,16 @@ impl RocksStore {
     pub async fn delete_hook(&self, id: &str) -> Result<(), StoreError> {
         self.write(vec![Op::Delete(Family::Hooks, id.as_bytes().to_vec())])
             .await
+    }
+
+    // ---- answers to idempotent API requests ----
+
+    /// The answer remembered under `key` (blocking).
+    pub fn stored_reply(&self, key: &str) -> Result<Option<StoredReply>, StoreError> {
+        self.get(Family::Replies, key.as_bytes())
+    }
+
+    pub async fn put_stored_reply(&self, key: &str, reply: &StoredReply) -> Result<(), StoreError> {
+        self.write(vec![put(Family::Replies, key, reply)]).await
     }
 }

@@ -13,6 +13,7 @@
 //! | `due`               | account id ∙ 0 ∙ due_at ∙ execution id | empty                  |
 //! | `pending`           | execution id (legacy, folded into due) | empty                  |
 //! | `dedupe`            | hook id ∙ 0 ∙ idempotency key          | DedupeEntry            |
+//! | `replies`           | sha256(account id ∙ 0 ∙ Idempotency-Key) | StoredReply        |
 //! | `counters`          | workflow id ∙ 0 ∙ status or `all`      | i64 LE (writer-owned)  |
 //! | `meta`              | name                                   | bytes                  |
 //!
@@ -45,10 +46,12 @@ pub enum Family {
     Dedupe,
     Counters,
     Meta,
+    /// Answers to `/v1` POSTs sent with an Idempotency-Key.
+    Replies,
 }
 
 impl Family {
-    pub const ALL: [Family; 12] = [
+    pub const ALL: [Family; 13] = [
         Family::Accounts,
         Family::ApiKeys,
         Family::Workflows,
@@ -61,6 +64,7 @@ impl Family {
         Family::Dedupe,
         Family::Counters,
         Family::Meta,
+        Family::Replies,
     ];
 
     /// Position in [`Family::ALL`].
@@ -82,6 +86,7 @@ impl Family {
             Family::Dedupe => "dedupe",
             Family::Counters => "counters",
             Family::Meta => "meta",
+            Family::Replies => "replies",
         }
     }
 }

@@ -563,7 +563,7 @@ mod tests {
         assert_eq!(store.counter("wf_1", None).unwrap(), 10);
 
         let cutoff_ms = (now_us - 30 * day_us) / 1000;
-        assert_eq!(store.purge(cutoff_ms, 0).unwrap(), 5);
+        assert_eq!(store.purge(cutoff_ms, 0, 0).unwrap(), 5);
 
         let (page, total) = store
             .list_executions(

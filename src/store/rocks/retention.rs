@@ -1,17 +1,22 @@
-//! Retention: old finished executions and expired idempotency keys go.
+//! Retention: old finished executions, expired idempotency keys and API replies go.
 
 use rocksdb::{IteratorMode, ReadOptions};
 
 use super::layout::{self, Family};
 use super::{Op, RocksStore, codec};
 use crate::model::Execution;
-use crate::store::{DedupeEntry, StoreError};
+use crate::store::{DedupeEntry, StoreError, StoredReply};
 
 impl RocksStore {
-    /// Deletes finished executions created before `cutoff_ms` and idempotency keys older
-    /// than `dedupe_cutoff_ms`, then compacts the freed ranges (blocking). Returns the number
-    /// of executions deleted.
-    pub fn purge(&self, cutoff_ms: i64, dedupe_cutoff_ms: i64) -> Result<usize, StoreError> {
+    /// Deletes finished executions created before `cutoff_ms`, webhook idempotency keys
+    /// older than `dedupe_cutoff_ms` and API replies older than `replies_cutoff_ms`, then
+    /// compacts the freed ranges (blocking). Returns the number of executions deleted.
+    pub fn purge(
+        &self,
+        cutoff_ms: i64,
+        dedupe_cutoff_ms: i64,
+        replies_cutoff_ms: i64,
+    ) -> Result<usize, StoreError> {
         const CHUNK: usize = 1000;
         let upper = layout::exec_id_floor(cutoff_ms * 1000);
         let mut deleted = 0;
@@ -62,6 +67,20 @@ impl RocksStore {
             let old = codec::decode::<DedupeEntry>(&v).map_or(true, |e| e.at_ms < dedupe_cutoff_ms);
             if old {
                 ops.push(Op::Delete(Family::Dedupe, k.to_vec()));
+            }
+            if ops.len() >= CHUNK * 5 {
+                self.writer.submit_blocking(std::mem::take(&mut ops))?;
+            }
+        }
+        for item in self
+            .db
+            .iterator_cf(self.cf(Family::Replies), IteratorMode::Start)
+        {
+            let (k, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            let old =
+                codec::decode::<StoredReply>(&v).map_or(true, |r| r.at_ms < replies_cutoff_ms);
+            if old {
+                ops.push(Op::Delete(Family::Replies, k.to_vec()));
             }
             if ops.len() >= CHUNK * 5 {
                 self.writer.submit_blocking(std::mem::take(&mut ops))?;

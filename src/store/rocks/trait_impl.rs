@@ -7,7 +7,7 @@ use super::{RocksStore, WriteOutcome};
 use crate::model::{Account, ApiKey, Execution, ExecutionSummary, Hook, Persisted, Workflow};
 use crate::store::{
     CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, Lease, Store, StoreError,
-    StoreFuture, StoreStats,
+    StoreFuture, StoreStats, StoredReply,
 };
 
 impl Store for RocksStore {
@@ -125,8 +125,21 @@ impl Store for RocksStore {
         Box::pin(self.read(|s| s.due_backlog()))
     }
 
-    fn purge(&self, cutoff_ms: i64, dedupe_cutoff_ms: i64) -> StoreFuture<'_, usize> {
-        Box::pin(self.read(move |s| s.purge(cutoff_ms, dedupe_cutoff_ms)))
+    fn stored_reply(&self, key: String) -> StoreFuture<'_, Option<StoredReply>> {
+        Box::pin(self.read(move |s| s.stored_reply(&key)))
+    }
+
+    fn put_stored_reply<'a>(&'a self, key: &'a str, reply: &'a StoredReply) -> StoreFuture<'a, ()> {
+        Box::pin(RocksStore::put_stored_reply(self, key, reply))
+    }
+
+    fn purge(
+        &self,
+        cutoff_ms: i64,
+        dedupe_cutoff_ms: i64,
+        replies_cutoff_ms: i64,
+    ) -> StoreFuture<'_, usize> {
+        Box::pin(self.read(move |s| s.purge(cutoff_ms, dedupe_cutoff_ms, replies_cutoff_ms)))
     }
 
     fn probe_write(&self, within: Duration) -> StoreFuture<'_, ()> {
