@@ -25,6 +25,9 @@ fi
 INTEROP_VENV="${INTEROP_VENV:-$HOME/.cache/botcadence/interop-venv}"
 [ -x "$INTEROP_VENV/bin/python" ] || python3 -m venv "$INTEROP_VENV"
 "$INTEROP_VENV/bin/pip" install -q --disable-pip-version-check \
-  -r tests/interop/requirements.txt -r tests/contract/requirements.txt
+  -r tests/interop/requirements.txt -r tests/contract/requirements.txt \
+  -r sdks/python/requirements-test.txt
 npm ci --prefix tests/interop --silent --no-audit --no-fund >/dev/null
+# The JavaScript SDK's development tools (types, the official standardwebhooks), pinned.
+npm ci --prefix sdks/js --silent --no-audit --no-fund >/dev/null
 export INTEROP_VENV

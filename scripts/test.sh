@@ -31,6 +31,12 @@ npm ci --prefix tools/openapi --silent --no-audit --no-fund >/dev/null
 (cd tools/openapi && npx --no-install redocly lint ../../openapi.json --format=summary)
 echo "== contract: schemathesis against the served OpenAPI document, every operation, all checks"
 "$INTEROP_VENV/bin/python" tests/contract/run.py --max-examples 50
+echo "== SDKs: packaging (npm pack, python -m build, go vet, gofmt)"
+(cd sdks/js && npm pack --dry-run --silent >/dev/null)
+"$INTEROP_VENV/bin/python" -m build --outdir "$(mktemp -d)" sdks/python >/dev/null
+(cd sdks/go && GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local go vet ./... && test -z "$(gofmt -l .)")
+echo "== SDKs: each SDK's own suite against the release binary (node --test, pytest, go test)"
+SDK_PYTHON="$INTEROP_VENV/bin/python" python3 sdks/live.py js python go
 echo "== /docs in a real browser (Chromium, headless)"
 python3 tests/browser/docs.py
 echo "== fuzzing: every target for 20 s (the corpus itself is replayed by cargo test)"

@@ -22,6 +22,9 @@ pub struct Catalog {
     keys_by_id: DashMap<String, Arc<ApiKey>, FastState>,
     workflows: DashMap<String, Arc<Workflow>, FastState>,
     hooks: DashMap<String, Arc<Hook>, FastState>,
+    /// When each API key was last used (ms), since this process started: kept in memory
+    /// only, so authenticating a request never writes to the store.
+    key_last_used: DashMap<String, i64, FastState>,
     writes: Mutex<()>,
 }
 
@@ -81,6 +84,21 @@ impl Catalog {
         v
     }
 
+    /// Records that a key was just used.
+    pub fn touch_api_key(&self, id: &str, now_ms: i64) {
+        match self.key_last_used.get_mut(id) {
+            Some(mut at) => *at = now_ms,
+            None => {
+                self.key_last_used.insert(id.to_string(), now_ms);
+            }
+        }
+    }
+
+    /// When a key was last used since this process started.
+    pub fn api_key_last_used(&self, id: &str) -> Option<i64> {
+        self.key_last_used.get(id).map(|at| *at)
+    }
+
     pub fn put_api_key(&self, k: ApiKey) {
         let k = Arc::new(k);
         self.keys_by_hash.insert(k.hash.clone(), k.clone());
@@ -88,6 +106,7 @@ impl Catalog {
     }
 
     pub fn remove_api_key(&self, id: &str) {
+        self.key_last_used.remove(id);
         if let Some((_, k)) = self.keys_by_id.remove(id) {
             self.keys_by_hash.remove(&k.hash);
         }

@@ -162,6 +162,14 @@ impl RateLimiter {
         }
     }
 
+    /// What remains of the account's minute and day windows, without counting a request.
+    pub fn remaining_api(&self, account_id: &str, limits: &Limits, now_ms: i64) -> (u64, u64) {
+        let mut b = self.entry(account_id, limits, now_ms);
+        b.minute.roll(limits.requests_per_minute, MINUTE_MS, now_ms);
+        b.day.roll(limits.requests_per_day, DAY_MS, now_ms);
+        (b.minute.remaining(), b.day.remaining())
+    }
+
     /// Takes one webhook event from the account's ingest bucket. Err carries the seconds to
     /// wait.
     /// Whether the ingest quota has a token now, without taking it: checked before a body is

@@ -158,6 +158,7 @@ impl Application {
                     .max(settings.server.max_api_body_bytes),
             ),
             idempotency: Default::default(),
+            dashboard: Default::default(),
         });
         let app_state = state.clone();
         let workers = match settings.server.workers {

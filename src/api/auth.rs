@@ -54,8 +54,10 @@ fn authenticate(req: &HttpRequest) -> Result<Authed, ApiError> {
         .account(&key.account_id)
         .ok_or_else(|| ApiError::Unauthorized("Invalid API key".into()))?;
 
+    let now = now_ms();
+    state.catalog.touch_api_key(&key.id, now);
     let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
-    let quota = state.limiter.check_api(&account.id, &limits, now_ms());
+    let quota = state.limiter.check_api(&account.id, &limits, now);
     req.extensions_mut().insert(quota);
     if !quota.allowed {
         let kind = quota.refused_by.map_or("minute", |k| k.as_str());

@@ -115,7 +115,7 @@ impl ApiError {
         }
     }
 
-    fn message(&self) -> String {
+    pub fn message(&self) -> String {
         match self {
             ApiError::InvalidRequest { message, .. }
             | ApiError::Unauthorized(message)
@@ -129,6 +129,14 @@ impl ApiError {
             | ApiError::Unavailable { message, .. } => message.clone(),
             ApiError::MethodNotAllowed { .. } => "This method is not allowed on this path".into(),
             ApiError::Internal(_) => "An internal error occurred".into(),
+        }
+    }
+
+    /// The `details` of a field error (`{"field", "issue"}`).
+    pub fn details(&self) -> Option<&Value> {
+        match self {
+            ApiError::InvalidRequest { details, .. } => details.as_ref(),
+            _ => None,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::AppState;
 use super::auth::Authed;
@@ -86,7 +86,7 @@ pub fn execution_query(
 }
 
 /// The caller's execution, or 404.
-async fn owned_execution(
+pub async fn owned_execution(
     state: &AppState,
     auth: &Authed,
     id: String,
@@ -120,8 +120,18 @@ pub async fn replay(
     auth: Authed,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let original = owned_execution(&state, &auth, path.into_inner()).await?;
-    let wf = owned_workflow(&state, &auth, &original.workflow_id)?;
+    let execution = replay_execution(&state, &auth, path.into_inner()).await?;
+    Ok(HttpResponse::Created().json(views::execution(&execution)))
+}
+
+/// Runs an execution's input again as a new execution of the same (active) workflow.
+pub async fn replay_execution(
+    state: &AppState,
+    auth: &Authed,
+    id: String,
+) -> Result<Execution, ApiError> {
+    let original = owned_execution(state, auth, id).await?;
+    let wf = owned_workflow(state, auth, &original.workflow_id)?;
     if wf.status != WorkflowStatus::Active {
         return Err(ApiError::Conflict {
             code: "workflow_inactive",
@@ -153,6 +163,5 @@ pub async fn replay(
             "a replay without an idempotency key was taken for a duplicate".into(),
         ));
     };
-    let body: Value = views::execution(&execution);
-    Ok(HttpResponse::Created().json(body))
+    Ok(*execution)
 }

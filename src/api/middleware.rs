@@ -183,12 +183,13 @@ pub async fn observe(
 /// any error response that is not already our JSON envelope is replaced by one.
 fn envelope_errors<B: MessageBody + 'static>(res: ServiceResponse<B>) -> ServiceResponse<BoxBody> {
     let status = res.status();
-    let is_json = res
+    // JSON is the API's envelope already; HTML is a dashboard page explaining the error.
+    let is_ours = res
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return res.map_into_boxed_body();
     }
     let api = match status.as_u16() {

@@ -56,6 +56,8 @@ pub struct AppState {
     pub bodies: body_guard::BodyBudget,
     /// Idempotency keys whose first request is running (`idempotency`).
     pub idempotency: idempotency::InFlight,
+    /// The dashboard's sessions and sign-in attempts.
+    pub dashboard: crate::dashboard::Dashboard,
 }
 
 /// Registers every route on an actix `App`.
@@ -157,5 +159,6 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
                 )
                 .default_service(web::to(error::not_found_route)),
         )
+        .configure(|c| crate::dashboard::routes(c, api_limit))
         .default_service(web::to(error::not_found_route));
 }

@@ -201,7 +201,7 @@ pub struct ExecutionList {
     pub per_page: u64,
 }
 
-/// The answer to an accepted event (202) or a replay (201).
+/// The answer to an accepted event (202, or 200 for a duplicate).
 #[derive(ToSchema)]
 pub struct Accepted {
     pub execution_id: String,

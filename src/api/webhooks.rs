@@ -70,7 +70,8 @@ pub async fn create(
 }
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", operation_id = "listWebhooks",
-    params(("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "1-based page"), ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1–100, default 20")),
+    params(("page" = Option<u64>, Query, minimum = 1, maximum = 1000000, description = "1-based page"), ("per_page" = Option<u64>, Query, minimum = 1, maximum = 100, description = "1–100, default 20"),
+           ("workflow_id" = Option<String>, Query, description = "Only the webhooks of this workflow")),
     responses((status = 200, description = "The account's webhooks", body = super::openapi::WebhookList)))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -116,9 +117,15 @@ pub async fn delete(
     auth: Authed,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    delete_hook(&state, &auth, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes a webhook of the caller's.
+pub async fn delete_hook(state: &AppState, auth: &Authed, id: &str) -> Result<(), ApiError> {
     let _guard = state.catalog.write_lock().await;
-    let hook = owned_hook(&state, &auth, &path)?;
+    let hook = owned_hook(state, auth, id)?;
     state.store.delete_hook(&hook.id).await?;
     state.catalog.remove_hook(&hook.id);
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

@@ -143,9 +143,20 @@ pub async fn update(
     path: web::Path<String>,
     body: web::Json<Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let body: UpdateWorkflow = typed(body.into_inner())?;
+    let wf = update_workflow(&state, &auth, &path, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(views::workflow(&wf)))
+}
+
+/// PATCH semantics: the fields given replace the stored ones, each validated as on create.
+pub async fn update_workflow(
+    state: &AppState,
+    auth: &Authed,
+    id: &str,
+    body: Value,
+) -> Result<std::sync::Arc<Workflow>, ApiError> {
+    let body: UpdateWorkflow = typed(body)?;
     let _guard = state.catalog.write_lock().await;
-    let mut wf = (*owned_workflow(&state, &auth, &path)?).clone();
+    let mut wf = (*owned_workflow(state, auth, id)?).clone();
     if let Some(name) = body.name {
         wf.name = checked_name(Some(name))?;
     }
@@ -153,7 +164,7 @@ pub async fn update(
         wf.trigger = validate_trigger(trigger)?;
     }
     if let Some(actions) = &body.actions {
-        wf.actions = checked_actions(&state, actions)?;
+        wf.actions = checked_actions(state, actions)?;
     }
     if let Some(status) = body.status {
         wf.status = status;
@@ -164,7 +175,7 @@ pub async fn update(
     let wf = state.catalog.put_workflow(wf);
     state.engine.workflow_changed(&wf.id);
     tracing::info!(workflow_id = %wf.id, status = ?wf.status, "workflow updated");
-    Ok(HttpResponse::Ok().json(views::workflow(&wf)))
+    Ok(wf)
 }
 
 #[utoipa::path(delete, path = "/v1/workflows/{id}", tag = "workflows", operation_id = "deleteWorkflow",
@@ -175,12 +186,18 @@ pub async fn delete(
     auth: Authed,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    delete_workflow(&state, &auth, &path).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Deletes a workflow of the caller's, with its webhooks.
+pub async fn delete_workflow(state: &AppState, auth: &Authed, id: &str) -> Result<(), ApiError> {
     let _guard = state.catalog.write_lock().await;
-    let wf = owned_workflow(&state, &auth, &path)?;
+    let wf = owned_workflow(state, auth, id)?;
     let hooks = state.catalog.hook_ids_of_workflow(&wf.id);
     state.store.delete_workflow(&wf.id, &hooks).await?;
     state.catalog.remove_workflow(&wf.id);
     state.engine.workflow_deleted(&wf.id);
     tracing::info!(workflow_id = %wf.id, hooks = hooks.len(), "workflow deleted");
-    Ok(HttpResponse::NoContent().finish())
+    Ok(())
 }

@@ -11,6 +11,7 @@ mod actions;
 mod admin;
 mod auth;
 mod binary;
+mod dashboard;
 mod due_work;
 mod errors;
 mod executions;

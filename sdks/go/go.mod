@@ -1,0 +1,3 @@
+module github.com/botcadence/go-sdk
+
+go 1.19

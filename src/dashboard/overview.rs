@@ -1,0 +1,152 @@
+//! The overview: what an account's events did over the last hour and day, its plan limits
+//! with what remains, and its backlog of due work.
+
+use actix_web::{HttpResponse, web};
+use serde_json::json;
+
+use super::charts::{Bar, stacked_bars};
+use super::guard::{DashError, SignedIn};
+use super::render;
+use crate::api::AppState;
+use crate::model::ExecutionStatus;
+use crate::ratelimit::effective_limits;
+use crate::store::{DueRequest, ExecutionQuery};
+use crate::timefmt::{now_ms, rfc3339};
+
+const HOUR_MS: i64 = 3_600_000;
+/// Workflows counted in the charts; past this, the busiest are not told apart from the rest
+/// (the page says so). Each costs 72 index range counts per view.
+const MAX_CHARTED_WORKFLOWS: usize = 100;
+
+/// Executions of `workflow_id` received in [from, to], with this status (or any).
+async fn count(
+    state: &AppState,
+    workflow_id: &str,
+    status: Option<ExecutionStatus>,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<u64, DashError> {
+    let query = ExecutionQuery {
+        status,
+        from_ms: Some(from_ms),
+        to_ms: Some(to_ms),
+        offset: 0,
+        limit: 0,
+    };
+    let (_, total) = state
+        .store
+        .list_executions(workflow_id.to_string(), query)
+        .await
+        .map_err(crate::api::error::ApiError::from)?;
+    Ok(total)
+}
+
+/// One bar per hour of the last 24, summed over the account's workflows.
+async fn hourly(
+    state: &AppState,
+    workflow_ids: &[String],
+    now: i64,
+) -> Result<Vec<Bar>, DashError> {
+    let start = now - 24 * HOUR_MS;
+    let mut bars = vec![Bar::default(); 24];
+    for wf in workflow_ids.iter().take(MAX_CHARTED_WORKFLOWS) {
+        if count(state, wf, None, start, now).await? == 0 {
+            continue; // Nothing in the whole day: skip its 72 hourly counts.
+        }
+        for (i, bar) in bars.iter_mut().enumerate() {
+            let from = start + i as i64 * HOUR_MS;
+            let to = (from + HOUR_MS - 1).min(now);
+            bar.accepted += count(state, wf, None, from, to).await?;
+            bar.succeeded += count(state, wf, Some(ExecutionStatus::Success), from, to).await?;
+            bar.failed += count(state, wf, Some(ExecutionStatus::Failed), from, to).await?;
+        }
+    }
+    Ok(bars)
+}
+
+fn age(ms: i64) -> String {
+    let secs = ms / 1000;
+    match secs {
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s if s < 86_400 => format!("{} h ago", s / 3600),
+        s => format!("{} days ago", s / 86_400),
+    }
+}
+
+pub async fn page(state: web::Data<AppState>, signed: SignedIn) -> Result<HttpResponse, DashError> {
+    let account = signed.account()?.account.clone();
+    let now = now_ms();
+    let mut workflows = state.catalog.workflows_of(&account.id);
+    workflows.sort_by_key(|w| std::cmp::Reverse(w.updated_at));
+    let ids: Vec<String> = workflows.iter().map(|w| w.id.clone()).collect();
+    let bars = hourly(&state, &ids, now).await?;
+    let labels: Vec<String> = (0..24)
+        .map(|i| {
+            let from = now - 24 * HOUR_MS + i * HOUR_MS;
+            rfc3339(from)[..16].replace('T', " ")
+        })
+        .collect();
+    let sum = |bars: &[Bar]| {
+        bars.iter().fold(Bar::default(), |acc, b| Bar {
+            accepted: acc.accepted + b.accepted,
+            succeeded: acc.succeeded + b.succeeded,
+            failed: acc.failed + b.failed,
+        })
+    };
+    let day = sum(&bars);
+    let hour = bars[23];
+    let windows = [("Last hour", hour), ("Last 24 hours", day)].map(|(label, b)| {
+        json!({"label": label, "accepted": b.accepted, "succeeded": b.succeeded, "failed": b.failed})
+    });
+
+    let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
+    let (minute_left, day_left) = state.limiter.remaining_api(&account.id, &limits, now);
+    let due = state
+        .store
+        .due_work(
+            vec![DueRequest {
+                account_id: account.id.clone(),
+                from_ms: 0,
+                max_entries: 0,
+            }],
+            now,
+        )
+        .await
+        .map_err(crate::api::error::ApiError::from)?;
+    let oldest = match due.first().and_then(|d| d.earliest_due_ms) {
+        Some(at) if at <= now => age(now - at),
+        Some(at) => format!("next in {} s", (at - now + 999) / 1000),
+        None => "nothing waiting".into(),
+    };
+    let context = json!({
+        "windows": windows,
+        "chart": stacked_bars(&bars, &labels),
+        "plan": account.plan.as_str(),
+        "limits": limits,
+        "remaining": {"minute": minute_left, "day": day_left},
+        "backlog": {
+            "ready": state.engine.admission().pending_of(&account.id),
+            "oldest": oldest,
+        },
+        "has_workflows": !workflows.is_empty(),
+    });
+    let mut context = context;
+    // The chart is our own markup; everything else in the context is escaped.
+    let chart = context
+        .as_object_mut()
+        .and_then(|m| m.remove("chart"))
+        .and_then(|c| c.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let context = minijinja::context! {
+        chart => render::trusted_html(chart),
+        ..minijinja::Value::from_serialize(&context)
+    };
+    Ok(render::page(
+        Some(&signed),
+        "/dashboard/overview",
+        "Overview",
+        "overview.html",
+        &context,
+    ))
+}
