@@ -10,6 +10,11 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
+# A PostgreSQL of its own for the store contract suite (both backends), stopped on exit.
+eval "$(scripts/start-test-postgres.sh)"
+trap 'scripts/start-test-postgres.sh stop "$BOTCADENCE_TEST_POSTGRES_DIR"' EXIT
+export BOTCADENCE_REQUIRE_POSTGRES=1
+
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"

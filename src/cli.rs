@@ -125,10 +125,21 @@ pub fn main() -> ExitCode {
         } => serve(config, CliOverrides { listen, data_dir }),
         Command::CheckConfig { config } => {
             match Settings::load(config.as_deref(), &CliOverrides::default()) {
-                Ok(_) => {
-                    println!("configuration is valid");
-                    ExitCode::SUCCESS
-                }
+                Ok(settings) => match check_database(&settings) {
+                    Ok(Some(report)) => {
+                        println!("{report}");
+                        println!("configuration is valid");
+                        ExitCode::SUCCESS
+                    }
+                    Ok(None) => {
+                        println!("configuration is valid");
+                        ExitCode::SUCCESS
+                    }
+                    Err(e) => {
+                        eprintln!("storage: {e}");
+                        ExitCode::from(2)
+                    }
+                },
                 Err(e) => {
                     eprint!("{e}");
                     ExitCode::from(2)
@@ -138,6 +149,37 @@ pub fn main() -> ExitCode {
         Command::Accounts { remote, action } => remote_call(&remote, account_request(action)),
         Command::Keys { remote, action } => remote_call(&remote, key_request(action)),
     }
+}
+
+/// With `[storage] backend = "postgres"`: the database answers and its schema is one this
+/// build can use (None for the embedded store, which has nothing to reach).
+fn check_database(settings: &Settings) -> Result<Option<String>, String> {
+    if !settings.storage.is_postgres() {
+        return Ok(None);
+    }
+    #[cfg(feature = "postgres")]
+    {
+        let config = crate::store::postgres::connection_config(
+            &settings.storage.postgres_url,
+            settings.postgres_password.as_ref().map(|s| s.0.as_str()),
+        )
+        .map_err(|e| e.to_string())?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                crate::store::postgres::check(&config),
+            )
+            .await
+            .map_err(|_| "postgres did not answer within 10 s".to_string())?
+            .map(Some)
+        })
+    }
+    #[cfg(not(feature = "postgres"))]
+    Err("this build has no PostgreSQL support".into())
 }
 
 fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {

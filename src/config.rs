@@ -49,9 +49,20 @@ pub struct StorageSettings {
     pub max_batch: usize,
     pub wal_dir: PathBuf,
     pub min_free_bytes: u64,
+    /// "rocksdb" (embedded, the default) or "postgres".
+    pub backend: String,
+    /// libpq-style connection string or URL, for `backend = "postgres"`.
+    pub postgres_url: String,
+    /// File holding the PostgreSQL password (a systemd credential `postgres-password` is
+    /// used when this is empty and one is present).
+    pub postgres_password_file: PathBuf,
 }
 
 impl StorageSettings {
+    pub fn is_postgres(&self) -> bool {
+        self.backend == "postgres"
+    }
+
     /// The WAL directory, when one apart from the data directory is configured.
     pub fn wal_dir(&self) -> Option<&std::path::Path> {
         (!self.wal_dir.as_os_str().is_empty()).then_some(self.wal_dir.as_path())
@@ -207,6 +218,8 @@ pub struct Settings {
     pub admin_token: Option<Secret>,
     /// SMTP password, read from `[smtp] password_file`.
     pub smtp_password: Option<Secret>,
+    /// PostgreSQL password, from `[storage] postgres_password_file` or the systemd credential.
+    pub postgres_password: Option<Secret>,
 }
 
 /// Every problem found in a configuration, one line each.
@@ -310,6 +323,7 @@ impl Settings {
             "smtp.password_file",
             &mut problems,
         );
+        settings.postgres_password = postgres_password(&settings.storage, &mut problems);
         if problems.is_empty() {
             Ok(settings)
         } else {
@@ -369,6 +383,15 @@ impl Settings {
         }
         if self.storage.data_dir.as_os_str().is_empty() {
             problems.push("storage.data_dir: must not be empty".into());
+        }
+        match self.storage.backend.as_str() {
+            "rocksdb" => {}
+            "postgres" if self.storage.postgres_url.trim().is_empty() => problems
+                .push("storage.postgres_url: required when storage.backend is \"postgres\"".into()),
+            "postgres" => {}
+            other => problems.push(format!(
+                "storage.backend: '{other}' is not one of \"rocksdb\", \"postgres\""
+            )),
         }
         if self.storage.max_batch == 0 {
             problems.push("storage.max_batch: must be greater than 0".into());
@@ -479,6 +502,22 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         _ => return None,
     };
     Some(Duration::from_secs(secs))
+}
+
+/// The PostgreSQL password: `[storage] postgres_password_file`, else the systemd credential
+/// `postgres-password` (`LoadCredential=`), else none (the URL or `.pgpass` may carry it).
+fn postgres_password(storage: &StorageSettings, problems: &mut Vec<String>) -> Option<Secret> {
+    if !storage.postgres_password_file.as_os_str().is_empty() {
+        return read_secret_file(
+            &storage.postgres_password_file,
+            "storage.postgres_password_file",
+            problems,
+        );
+    }
+    let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(|dir| PathBuf::from(dir).join("postgres-password"))
+        .filter(|p| p.exists())?;
+    read_secret_file(&credential, "the postgres-password credential", problems)
 }
 
 fn read_secret_file(path: &Path, key: &str, problems: &mut Vec<String>) -> Option<Secret> {
@@ -631,6 +670,7 @@ fn build(merged: &Table, problems: &mut Vec<String>) -> Option<Settings> {
         plans: plans?,
         admin_token: None,
         smtp_password: None,
+        postgres_password: None,
     })
 }
 

@@ -42,6 +42,45 @@ pub enum StartError {
     Other(String),
 }
 
+/// The configured store: RocksDB under `[storage] data_dir`, or PostgreSQL.
+async fn open_store(settings: &Settings) -> Result<SharedStore, StartError> {
+    if settings.storage.is_postgres() {
+        #[cfg(feature = "postgres")]
+        {
+            let config = crate::store::postgres::connection_config(
+                &settings.storage.postgres_url,
+                settings.postgres_password.as_ref().map(|s| s.0.as_str()),
+            )?;
+            let store = crate::store::postgres::PgStore::open(
+                config,
+                settings.storage.max_batch,
+                WRITE_QUEUE_CAPACITY,
+            )
+            .await?;
+            return Ok(Arc::new(store));
+        }
+        #[cfg(not(feature = "postgres"))]
+        return Err(StartError::Other(
+            "this build has no PostgreSQL support (the `postgres` feature)".into(),
+        ));
+    }
+    let storage = settings.storage.clone();
+    // The writer thread exits when the last store handle is dropped; nothing to join here.
+    let (store, _writer) = tokio::task::spawn_blocking(move || {
+        RocksStore::open_with_floor(
+            &storage.data_dir,
+            storage.wal_dir(),
+            storage.durability(),
+            storage.max_batch,
+            WRITE_QUEUE_CAPACITY,
+            storage.min_free_bytes,
+        )
+    })
+    .await
+    .map_err(|e| StartError::Other(format!("opening the store: {e}")))??;
+    Ok(Arc::new(store))
+}
+
 /// The default account and key created on the first start of a data directory.
 pub struct FirstStart {
     pub account_id: String,
@@ -58,20 +97,7 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
         let settings = Arc::new(settings);
-        let storage = settings.storage.clone();
-        let (store, _guard) = tokio::task::spawn_blocking(move || {
-            RocksStore::open_with_floor(
-                &storage.data_dir,
-                storage.wal_dir(),
-                storage.durability(),
-                storage.max_batch,
-                WRITE_QUEUE_CAPACITY,
-                storage.min_free_bytes,
-            )
-        })
-        .await
-        .map_err(|e| StartError::Other(format!("opening the store: {e}")))??;
-        let store: SharedStore = Arc::new(store);
+        let store = open_store(&settings).await?;
 
         let first_start = initialise_if_new(&store).await?;
         let catalog = Arc::new(Catalog::from_snapshot(store.load_catalog().await?));

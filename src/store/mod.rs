@@ -5,6 +5,8 @@
 //! same trait. Column families, keys and write batches stay inside the implementation.
 
 pub mod codec;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "rocksdb")]
 pub mod rocks;
 
@@ -18,6 +20,13 @@ use crate::model::{
 };
 #[cfg(feature = "rocksdb")]
 pub use rocks::{RocksStore, StoreGuard};
+
+/// This machine's name, for lease owners.
+pub(crate) fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "localhost".into())
+}
 
 /// What accepting an event did.
 #[derive(Debug, Clone, PartialEq, Eq)]

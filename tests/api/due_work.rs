@@ -268,8 +268,10 @@ async fn renders_that_take_seconds_hold_no_http_worker() {
             done["duration_ms"]
         );
     }
+    // A render holding an HTTP worker would hold these for a second or more; the margin
+    // below that absorbs a loaded machine's scheduling delays.
     assert!(
-        slowest < Duration::from_millis(100),
+        slowest < Duration::from_millis(500),
         "/healthz and another account's request took {slowest:?}"
     );
 }

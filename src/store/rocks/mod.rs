@@ -215,7 +215,7 @@ impl RocksStore {
         let mut store = RocksStore {
             db,
             writer,
-            owner: format!("{}:{}", hostname(), std::process::id()),
+            owner: format!("{}:{}", crate::store::host_name(), std::process::id()),
             epoch: 0,
         };
         let guard = StoreGuard {
@@ -307,12 +307,6 @@ impl RocksStore {
             .map_err(|e| StoreError::Db(e.to_string()))?;
         Ok(next)
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|h| h.trim().to_string())
-        .unwrap_or_else(|_| "localhost".into())
 }
 
 fn put<T: Serialize>(family: Family, id: &str, value: &T) -> Op {

@@ -1,0 +1,147 @@
+//! PostgreSQL, the store for several daemons sharing one system of record
+//! (`[storage] backend = "postgres"`). The only module that imports `tokio_postgres`.
+//!
+//! * `schema`: versioned migrations, applied at open under an advisory lock.
+//! * `writer`: every write goes through one connection in group commits — the writes waiting
+//!   when a transaction starts share it, and each is acknowledged once `COMMIT` returned (with
+//!   a synchronous standby, once two machines have it).
+//! * `reads`: lists, records, due work and the catalog, on a few pooled connections (a
+//!   tokio-postgres client pipelines concurrent queries over its connection).
+//! * Fencing: opening takes the `store` lease row with its epoch + 1; every progress write
+//!   checks, in its transaction, that the epoch is still ours, and fails with
+//!   `StoreError::Fenced` otherwise. A daemon paused past a takeover cannot overwrite work.
+//!
+//! Connections follow a failover by themselves: the URL may name several hosts with
+//! `target_session_attrs=read-write`, and a broken connection is opened again on next use.
+
+mod reads;
+pub mod schema;
+mod trait_impl;
+mod writer;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::store::StoreError;
+
+/// Connections for reads.
+const READ_CONNECTIONS: usize = 4;
+
+pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
+    StoreError::Db(format!("postgres: {e}"))
+}
+
+/// How to connect: the parsed URL, with the password from a file when one is configured.
+pub fn connection_config(url: &str, password: Option<&str>) -> Result<Config, StoreError> {
+    let mut config: Config = url
+        .parse()
+        .map_err(|e| StoreError::Db(format!("[storage] postgres_url: {e}")))?;
+    if let Some(pw) = password {
+        config.password(pw);
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("botcadence");
+    }
+    Ok(config)
+}
+
+async fn connect(config: &Config) -> Result<Client, StoreError> {
+    let (client, connection) = config.connect(NoTls).await.map_err(db_error)?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!(error = %e, "postgres connection ended");
+        }
+    });
+    Ok(client)
+}
+
+/// A few shared connections, each opened again when found closed.
+struct Readers {
+    config: Config,
+    slots: Vec<Mutex<Option<Arc<Client>>>>,
+    next: AtomicUsize,
+}
+
+impl Readers {
+    async fn client(&self) -> Result<Arc<Client>, StoreError> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.slots.len();
+        let mut slot = self.slots[i].lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(c.clone());
+        }
+        let started = std::time::Instant::now();
+        let c = Arc::new(connect(&self.config).await?);
+        metrics::histogram!("botcadence_store_pool_wait_seconds")
+            .record(started.elapsed().as_secs_f64());
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+}
+
+#[derive(Clone)]
+pub struct PgStore {
+    readers: Arc<Readers>,
+    writer: writer::Writer,
+    owner: String,
+    epoch: u64,
+}
+
+impl PgStore {
+    /// Connects, applies missing migrations and takes the store's lease (epoch + 1).
+    pub async fn open(
+        config: Config,
+        max_batch: usize,
+        queue_capacity: usize,
+    ) -> Result<PgStore, StoreError> {
+        let mut admin = connect(&config).await?;
+        schema::migrate(&mut admin).await?;
+        let owner = format!("{}:{}", crate::store::host_name(), std::process::id());
+        let epoch: i64 = admin
+            .query_one(
+                "INSERT INTO leases (name, owner, epoch) VALUES ('store', $1, 1)
+                 ON CONFLICT (name) DO UPDATE SET owner = $1, epoch = leases.epoch + 1
+                 RETURNING epoch",
+                &[&owner],
+            )
+            .await
+            .map_err(db_error)?
+            .get(0);
+        drop(admin);
+        let readers = Arc::new(Readers {
+            config: config.clone(),
+            slots: (0..READ_CONNECTIONS).map(|_| Mutex::new(None)).collect(),
+            next: AtomicUsize::new(0),
+        });
+        let writer = writer::Writer::spawn(config, max_batch, queue_capacity);
+        tracing::info!(epoch, owner = %owner, "postgres store opened");
+        Ok(PgStore {
+            readers,
+            writer,
+            owner,
+            epoch: epoch as u64,
+        })
+    }
+
+    async fn client(&self) -> Result<Arc<Client>, StoreError> {
+        self.readers.client().await
+    }
+}
+
+/// What `check-config` reports of a database: reachable, and at which schema version.
+pub async fn check(config: &Config) -> Result<String, String> {
+    let client = connect(config).await.map_err(|e| e.to_string())?;
+    let version = schema::version(&client).await.map_err(|e| e.to_string())?;
+    let latest = schema::latest();
+    match version {
+        v if v == latest => Ok(format!("postgres reachable, schema version {v} (current)")),
+        v if v < latest => Ok(format!(
+            "postgres reachable, schema version {v}: the daemon migrates it to {latest} when it starts"
+        )),
+        v => Err(format!(
+            "the database's schema is version {v}, newer than this build's {latest}"
+        )),
+    }
+}

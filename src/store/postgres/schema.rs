@@ -1,0 +1,123 @@
+//! The schema, versioned and embedded: applied at open, in order, each migration in its own
+//! transaction, under an advisory lock so that daemons starting at once apply each exactly
+//! once (the second waits, then finds nothing left to do).
+
+use tokio_postgres::Client;
+
+use crate::store::StoreError;
+
+use super::db_error;
+
+/// Arbitrary, fixed: the advisory lock key all daemons take while migrating.
+const MIGRATION_LOCK: i64 = 0x626f_7463_6164_656e; // "botcaden"
+
+/// Every migration, oldest first; a released one is never edited, only followed.
+pub const MIGRATIONS: &[(i32, &str)] = &[(
+    1,
+    r#"
+    CREATE TABLE accounts (id text PRIMARY KEY, value bytea NOT NULL);
+    CREATE TABLE api_keys (id text PRIMARY KEY, value bytea NOT NULL);
+    CREATE TABLE workflows (id text PRIMARY KEY, value bytea NOT NULL);
+    CREATE TABLE hooks (id text PRIMARY KEY, value bytea NOT NULL);
+    CREATE TABLE meta (name text PRIMARY KEY, value bytea NOT NULL);
+    -- One row per execution: the record (our codec), the list's summary, and the columns the
+    -- lists and the due index are read by. Ids begin with their creation time in hex, so
+    -- "newest first" is id order and a time window is an id range.
+    CREATE TABLE executions (
+        id text PRIMARY KEY,
+        account_id text NOT NULL,
+        workflow_id text NOT NULL,
+        status text NOT NULL,
+        due_at_ms bigint,
+        record bytea NOT NULL,
+        summary bytea NOT NULL
+    );
+    CREATE INDEX executions_by_workflow ON executions (workflow_id, id);
+    CREATE INDEX executions_by_status ON executions (workflow_id, status, id);
+    -- The due index: unfinished executions only, by account and due time.
+    CREATE INDEX executions_due ON executions (account_id, due_at_ms, id)
+        WHERE due_at_ms IS NOT NULL;
+    CREATE TABLE dedupe (
+        hook_id text NOT NULL,
+        key text NOT NULL,
+        execution_id text NOT NULL,
+        at_ms bigint NOT NULL,
+        PRIMARY KEY (hook_id, key)
+    );
+    CREATE INDEX dedupe_by_age ON dedupe (at_ms);
+    CREATE TABLE replies (key text PRIMARY KEY, value bytea NOT NULL, at_ms bigint NOT NULL);
+    CREATE INDEX replies_by_age ON replies (at_ms);
+    -- Who may write executions' progress, and under which epoch (fencing).
+    CREATE TABLE leases (name text PRIMARY KEY, owner text NOT NULL, epoch bigint NOT NULL);
+    "#,
+)];
+
+/// The version this build expects.
+pub fn latest() -> i32 {
+    MIGRATIONS.last().map_or(0, |(v, _)| *v)
+}
+
+/// Applies what is missing. Returns the version the database is at afterwards.
+pub async fn migrate(client: &mut Client) -> Result<i32, StoreError> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(db_error)?;
+    let result = apply(client).await;
+    // Released even when a migration failed (the session ending would release it too).
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    result
+}
+
+async fn apply(client: &mut Client) -> Result<i32, StoreError> {
+    client
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS botcadence_schema (
+                version integer PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )",
+        )
+        .await
+        .map_err(db_error)?;
+    let mut current = version(client).await?;
+    if current > latest() {
+        return Err(StoreError::Db(format!(
+            "the database's schema is version {current}, newer than this build's {}: run a newer botcadence",
+            latest()
+        )));
+    }
+    let start = current;
+    for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > start) {
+        let tx = client.transaction().await.map_err(db_error)?;
+        tx.batch_execute(sql).await.map_err(db_error)?;
+        tx.execute("INSERT INTO botcadence_schema (version) VALUES ($1)", &[v])
+            .await
+            .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        tracing::info!(version = v, "database schema migrated");
+        current = *v;
+    }
+    Ok(current)
+}
+
+/// The schema version the database is at (0: none yet).
+pub async fn version(client: &Client) -> Result<i32, StoreError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('botcadence_schema') IS NOT NULL", &[])
+        .await
+        .map_err(db_error)?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let row = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM botcadence_schema",
+            &[],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(row.get(0))
+}

@@ -1,0 +1,279 @@
+//! [`Store`] for PostgreSQL: writes go to the group-commit writer, reads to the pool.
+
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use super::writer::{Job, Statement};
+use super::{PgStore, db_error};
+use crate::model::{Account, ApiKey, Execution, ExecutionSummary, Hook, Persisted, Workflow};
+use crate::store::codec;
+use crate::store::{
+    CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, Lease, Store, StoreError,
+    StoreFuture, StoreStats, StoredReply, WriteOutcome,
+};
+
+const INITIALISED: &str = "initialised";
+
+fn put_sql(table: &str) -> &'static str {
+    match table {
+        "accounts" => {
+            "INSERT INTO accounts (id, value) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value"
+        }
+        "api_keys" => {
+            "INSERT INTO api_keys (id, value) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value"
+        }
+        "workflows" => {
+            "INSERT INTO workflows (id, value) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value"
+        }
+        "hooks" => {
+            "INSERT INTO hooks (id, value) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value"
+        }
+        other => unreachable!("no catalog table {other}"),
+    }
+}
+
+fn put<T: serde::Serialize>(table: &str, id: &str, value: &T) -> Statement {
+    Statement::new(
+        put_sql(table),
+        vec![Box::new(id.to_string()), Box::new(codec::encode(value))],
+    )
+}
+
+fn delete(sql: &'static str, id: &str) -> Statement {
+    Statement::new(sql, vec![Box::new(id.to_string())])
+}
+
+impl PgStore {
+    async fn statements(&self, statements: Vec<Statement>) -> Result<(), StoreError> {
+        let (done, answer) = oneshot::channel();
+        self.writer.submit(Job::Statements { statements, done })?;
+        answer.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+impl Store for PgStore {
+    fn load_catalog(&self) -> StoreFuture<'_, CatalogSnapshot> {
+        Box::pin(PgStore::load_catalog(self))
+    }
+
+    fn is_initialised(&self) -> StoreFuture<'_, bool> {
+        Box::pin(async move { Ok(self.meta(INITIALISED).await?.is_some()) })
+    }
+
+    fn initialise<'a>(&'a self, account: &'a Account, key: &'a ApiKey) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![
+            put("accounts", &account.id, account),
+            put("api_keys", &key.id, key),
+            Statement::new(
+                "INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+                vec![Box::new(INITIALISED.to_string()), Box::new(b"1".to_vec())],
+            ),
+        ]))
+    }
+
+    fn put_account<'a>(&'a self, account: &'a Account) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![put("accounts", &account.id, account)]))
+    }
+
+    fn put_api_key<'a>(&'a self, key: &'a ApiKey) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![put("api_keys", &key.id, key)]))
+    }
+
+    fn delete_api_key<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![delete("DELETE FROM api_keys WHERE id = $1", id)]))
+    }
+
+    fn put_workflow<'a>(&'a self, workflow: &'a Workflow) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![put("workflows", &workflow.id, workflow)]))
+    }
+
+    fn delete_workflow<'a>(&'a self, id: &'a str, hook_ids: &'a [String]) -> StoreFuture<'a, ()> {
+        let mut statements = vec![delete("DELETE FROM workflows WHERE id = $1", id)];
+        statements.extend(
+            hook_ids
+                .iter()
+                .map(|h| delete("DELETE FROM hooks WHERE id = $1", h)),
+        );
+        Box::pin(self.statements(statements))
+    }
+
+    fn put_hook<'a>(&'a self, hook: &'a Hook) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![put("hooks", &hook.id, hook)]))
+    }
+
+    fn delete_hook<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![delete("DELETE FROM hooks WHERE id = $1", id)]))
+    }
+
+    fn accept_execution<'a>(
+        &'a self,
+        execution: &'a Execution,
+        dedupe: Option<Dedupe>,
+    ) -> StoreFuture<'a, WriteOutcome> {
+        Box::pin(async move {
+            let (done, answer) = oneshot::channel();
+            self.writer.submit(Job::Accept {
+                execution: Box::new(execution.clone()),
+                dedupe,
+                done,
+            })?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn save_progress<'a>(
+        &'a self,
+        execution: &'a Execution,
+        _previous: Persisted,
+        lease: &'a Lease,
+    ) -> StoreFuture<'a, ()> {
+        // The row holds the indexes' columns itself: what was stored before needs no undoing.
+        Box::pin(async move {
+            let (done, answer) = oneshot::channel();
+            self.writer.submit(Job::Save {
+                execution: Box::new(execution.clone()),
+                epoch: lease.epoch,
+                done,
+            })?;
+            answer.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+
+    fn execution(&self, id: String) -> StoreFuture<'_, Option<Execution>> {
+        Box::pin(async move { Ok(self.executions(vec![id]).await?.pop().flatten()) })
+    }
+
+    fn executions(&self, ids: Vec<String>) -> StoreFuture<'_, Vec<Option<Execution>>> {
+        Box::pin(PgStore::executions(self, ids))
+    }
+
+    fn list_executions(
+        &self,
+        workflow_id: String,
+        query: ExecutionQuery,
+    ) -> StoreFuture<'_, (Vec<ExecutionSummary>, u64)> {
+        Box::pin(PgStore::list_executions(self, workflow_id, query))
+    }
+
+    fn lease(&self) -> Lease {
+        Lease {
+            owner: self.owner.clone(),
+            epoch: self.epoch,
+        }
+    }
+
+    fn due_work(&self, accounts: Vec<DueRequest>, now_ms: i64) -> StoreFuture<'_, Vec<DueAccount>> {
+        Box::pin(PgStore::due_work(self, accounts, now_ms))
+    }
+
+    fn due_backlog(&self) -> StoreFuture<'_, i64> {
+        Box::pin(PgStore::due_backlog(self))
+    }
+
+    fn stored_reply(&self, key: String) -> StoreFuture<'_, Option<StoredReply>> {
+        Box::pin(async move {
+            match self.stored_reply_bytes(&key).await? {
+                Some(bytes) => {
+                    codec::decode(&bytes)
+                        .map(Some)
+                        .map_err(|error| StoreError::Corrupt {
+                            family: "replies",
+                            error,
+                        })
+                }
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn put_stored_reply<'a>(&'a self, key: &'a str, reply: &'a StoredReply) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![Statement::new(
+            "INSERT INTO replies (key, value, at_ms) VALUES ($1, $2, $3)
+             ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, at_ms = EXCLUDED.at_ms",
+            vec![
+                Box::new(key.to_string()),
+                Box::new(codec::encode(reply)),
+                Box::new(reply.at_ms),
+            ],
+        )]))
+    }
+
+    /// Batched deletes (a thousand rows per statement), so retention never holds a long
+    /// transaction or a lock on the hot table; the space is reused by later rows after
+    /// autovacuum rather than returned.
+    fn purge(
+        &self,
+        cutoff_ms: i64,
+        dedupe_cutoff_ms: i64,
+        replies_cutoff_ms: i64,
+    ) -> StoreFuture<'_, usize> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let upper = format!("exec_{:016x}", (cutoff_ms.max(0) * 1000) as u64);
+            let mut deleted = 0usize;
+            loop {
+                let n = client
+                    .execute(
+                        "DELETE FROM executions WHERE id IN (
+                            SELECT id FROM executions
+                            WHERE id < $1 AND status IN ('success', 'failed')
+                            LIMIT 1000)",
+                        &[&upper],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                deleted += n as usize;
+                if n < 1000 {
+                    break;
+                }
+            }
+            for (sql, cutoff) in [
+                (
+                    "DELETE FROM dedupe WHERE ctid IN (SELECT ctid FROM dedupe WHERE at_ms < $1 LIMIT 1000)",
+                    dedupe_cutoff_ms,
+                ),
+                (
+                    "DELETE FROM replies WHERE ctid IN (SELECT ctid FROM replies WHERE at_ms < $1 LIMIT 1000)",
+                    replies_cutoff_ms,
+                ),
+            ] {
+                while client.execute(sql, &[&cutoff]).await.map_err(db_error)? >= 1000 {}
+            }
+            Ok(deleted)
+        })
+    }
+
+    fn probe_write(&self, within: Duration) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let write = self.statements(vec![Statement::new(
+                "INSERT INTO meta (name, value) VALUES ('probe', $1)
+                 ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value",
+                vec![Box::new(crate::timefmt::now_ms().to_le_bytes().to_vec())],
+            )]);
+            tokio::time::timeout(within, write)
+                .await
+                .map_err(|_| StoreError::Db(format!("no commit within {within:?}")))?
+        })
+    }
+
+    fn stats(&self) -> StoreFuture<'_, StoreStats> {
+        Box::pin(async move {
+            Ok(StoreStats {
+                size_bytes: self.size_bytes().await?,
+                write_stalled: false,
+                memory: Default::default(),
+                due_backlog: self.due_backlog().await?,
+            })
+        })
+    }
+
+    fn close(&self) -> StoreFuture<'_, ()> {
+        // Every acknowledged write is committed already; connections close when dropped.
+        Box::pin(async { Ok(()) })
+    }
+}

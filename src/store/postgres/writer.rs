@@ -1,0 +1,269 @@
+//! Group commit on PostgreSQL: one task owns one connection; every write waiting when a
+//! transaction starts goes into it, and each caller hears back once `COMMIT` returned. Under
+//! load, one commit (one WAL flush, one round trip to a synchronous standby) covers many
+//! events, as the RocksDB writer's one fsync does.
+
+use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config, Transaction};
+
+use super::{connect, db_error};
+use crate::model::Execution;
+use crate::store::codec;
+use crate::store::{Dedupe, StoreError, WriteOutcome};
+
+/// A statement and its parameters, for catalog writes.
+pub struct Statement {
+    pub sql: &'static str,
+    pub params: Vec<Box<dyn ToSql + Send + Sync>>,
+}
+
+impl Statement {
+    pub fn new(sql: &'static str, params: Vec<Box<dyn ToSql + Send + Sync>>) -> Statement {
+        Statement { sql, params }
+    }
+}
+
+pub enum Job {
+    /// A new execution; nothing is written when its idempotency key is taken.
+    Accept {
+        execution: Box<Execution>,
+        dedupe: Option<Dedupe>,
+        done: oneshot::Sender<Result<WriteOutcome, StoreError>>,
+    },
+    /// An execution's progress, written only while `epoch` is still the store's lease.
+    Save {
+        execution: Box<Execution>,
+        epoch: u64,
+        done: oneshot::Sender<Result<(), StoreError>>,
+    },
+    /// Catalog and bookkeeping writes, applied together.
+    Statements {
+        statements: Vec<Statement>,
+        done: oneshot::Sender<Result<(), StoreError>>,
+    },
+}
+
+#[derive(Clone)]
+pub struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    pub fn spawn(config: Config, max_batch: usize, capacity: usize) -> Writer {
+        let (queue, jobs) = mpsc::channel(capacity.max(1));
+        tokio::spawn(run(config, jobs, max_batch.max(1)));
+        Writer { queue }
+    }
+
+    /// Queues a job; `Busy` when the queue is full (the caller answers 503), `Closed` once the
+    /// writer stopped.
+    pub fn submit(&self, job: Job) -> Result<(), StoreError> {
+        self.queue.try_send(job).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::Busy,
+            mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+        })
+    }
+}
+
+async fn run(config: Config, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
+    let mut client: Option<Client> = None;
+    let mut batch = Vec::with_capacity(max_batch);
+    while jobs.recv_many(&mut batch, max_batch).await > 0 {
+        let started = std::time::Instant::now();
+        let result = match client.as_mut().filter(|c| !c.is_closed()) {
+            Some(c) => commit(c, &mut batch).await,
+            None => match connect(&config).await {
+                Ok(c) => commit(client.insert(c), &mut batch).await,
+                Err(e) => Err(e),
+            },
+        };
+        metrics::histogram!("botcadence_store_commit_seconds")
+            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!("botcadence_store_batch_size").record(batch.len() as f64);
+        match result {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    answer(job, outcome);
+                }
+            }
+            Err(e) => {
+                // Nothing of the batch was committed: every caller hears the error (the
+                // event was not acknowledged; a progress write is retried by its owner).
+                tracing::warn!(error = %e, jobs = batch.len(), "postgres group commit failed");
+                if client.as_ref().is_some_and(|c| c.is_closed()) {
+                    client = None;
+                }
+                for job in batch.drain(..) {
+                    answer(job, Outcome::Failed(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// What one job came to, inside a committed transaction.
+enum Outcome {
+    Written(WriteOutcome),
+    Fenced(u64),
+    Failed(StoreError),
+}
+
+fn answer(job: Job, outcome: Outcome) {
+    match job {
+        Job::Accept { done, .. } => {
+            let _ = done.send(match outcome {
+                Outcome::Written(w) => Ok(w),
+                Outcome::Fenced(e) => Err(StoreError::Fenced(e)),
+                Outcome::Failed(e) => Err(e),
+            });
+        }
+        Job::Save { done, .. } | Job::Statements { done, .. } => {
+            let _ = done.send(match outcome {
+                Outcome::Written(_) => Ok(()),
+                Outcome::Fenced(e) => Err(StoreError::Fenced(e)),
+                Outcome::Failed(e) => Err(e),
+            });
+        }
+    }
+}
+
+async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, StoreError> {
+    let tx = client.transaction().await.map_err(db_error)?;
+    // The lease is read (and held against a takeover until the commit) only when the batch
+    // has progress to write.
+    let current_epoch = if batch.iter().any(|j| matches!(j, Job::Save { .. })) {
+        let row = tx
+            .query_one(
+                "SELECT epoch FROM leases WHERE name = 'store' FOR SHARE",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        Some(row.get::<_, i64>(0) as u64)
+    } else {
+        None
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch.iter() {
+        let outcome = match job {
+            Job::Accept {
+                execution, dedupe, ..
+            } => Outcome::Written(accept(&tx, execution, dedupe.as_ref()).await?),
+            Job::Save {
+                execution, epoch, ..
+            } => {
+                if current_epoch != Some(*epoch) {
+                    Outcome::Fenced(*epoch)
+                } else {
+                    save(&tx, execution).await?;
+                    Outcome::Written(WriteOutcome::Written)
+                }
+            }
+            Job::Statements { statements, .. } => {
+                for s in statements {
+                    let params: Vec<&(dyn ToSql + Sync)> = s
+                        .params
+                        .iter()
+                        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+                        .collect();
+                    tx.execute(s.sql, &params).await.map_err(db_error)?;
+                }
+                Outcome::Written(WriteOutcome::Written)
+            }
+        };
+        outcomes.push(outcome);
+    }
+    tx.commit().await.map_err(db_error)?;
+    Ok(outcomes)
+}
+
+/// The columns of an execution row.
+struct Row {
+    status: &'static str,
+    due_at_ms: Option<i64>,
+    record: Vec<u8>,
+    summary: Vec<u8>,
+}
+
+fn row_of(execution: &Execution) -> Row {
+    Row {
+        status: execution.status.as_str(),
+        due_at_ms: execution.due_at_ms(),
+        record: codec::encode(execution),
+        summary: codec::encode(&execution.summary()),
+    }
+}
+
+async fn accept(
+    tx: &Transaction<'_>,
+    execution: &Execution,
+    dedupe: Option<&Dedupe>,
+) -> Result<WriteOutcome, StoreError> {
+    if let Some(d) = dedupe {
+        // Ours when new, or when the one there is older than the window.
+        let claimed = tx
+            .query_opt(
+                "INSERT INTO dedupe (hook_id, key, execution_id, at_ms) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (hook_id, key) DO UPDATE
+                    SET execution_id = EXCLUDED.execution_id, at_ms = EXCLUDED.at_ms
+                    WHERE dedupe.at_ms < $5
+                 RETURNING execution_id",
+                &[
+                    &d.hook_id,
+                    &d.key,
+                    &d.entry.execution_id,
+                    &d.entry.at_ms,
+                    &d.not_before_ms,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        if claimed.is_none() {
+            let original: String = tx
+                .query_one(
+                    "SELECT execution_id FROM dedupe WHERE hook_id = $1 AND key = $2",
+                    &[&d.hook_id, &d.key],
+                )
+                .await
+                .map_err(db_error)?
+                .get(0);
+            return Ok(WriteOutcome::Duplicate(original));
+        }
+    }
+    let row = row_of(execution);
+    tx.execute(
+        "INSERT INTO executions (id, account_id, workflow_id, status, due_at_ms, record, summary)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &execution.id,
+            &execution.account_id,
+            &execution.workflow_id,
+            &row.status,
+            &row.due_at_ms,
+            &row.record,
+            &row.summary,
+        ],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(WriteOutcome::Written)
+}
+
+async fn save(tx: &Transaction<'_>, execution: &Execution) -> Result<(), StoreError> {
+    let row = row_of(execution);
+    tx.execute(
+        "UPDATE executions SET status = $2, due_at_ms = $3, record = $4, summary = $5
+         WHERE id = $1",
+        &[
+            &execution.id,
+            &row.status,
+            &row.due_at_ms,
+            &row.record,
+            &row.summary,
+        ],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}

@@ -1,0 +1,513 @@
+//! The store's contract, one suite run against every backend: RocksDB in a temp directory and
+//! PostgreSQL (a fresh database per test on the server `BOTCADENCE_TEST_POSTGRES_URL` names;
+//! `scripts/start-test-postgres.sh` starts one). Without that variable the PostgreSQL half is
+//! skipped, unless `BOTCADENCE_REQUIRE_POSTGRES=1` (set by the test suite), which makes it fail.
+
+use std::sync::Arc;
+
+use botcadence::model::{
+    Account, ApiKey, Execution, ExecutionStatus, ExecutionTrigger, Hook, HookVerify, Plan,
+    SecretText, Trigger, Workflow, WorkflowStatus,
+};
+use botcadence::store::{
+    Dedupe, DedupeEntry, DueRequest, ExecutionQuery, Lease, SharedStore, StoreError, StoredReply,
+    WriteOutcome,
+};
+use serde_json::json;
+
+/// A store under test, and what must live as long as it.
+struct Backend {
+    name: &'static str,
+    store: SharedStore,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn rocks() -> Backend {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, _writer) = botcadence::store::RocksStore::open(
+        dir.path(),
+        botcadence::config::Durability::Fsync,
+        256,
+        1024,
+    )
+    .unwrap();
+    Backend {
+        name: "rocksdb",
+        store: Arc::new(store),
+        _dir: Some(dir),
+    }
+}
+
+/// A fresh database on the test server, and the store opened on it.
+async fn postgres() -> Option<Backend> {
+    let Ok(url) = std::env::var("BOTCADENCE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var("BOTCADENCE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "BOTCADENCE_REQUIRE_POSTGRES=1 but BOTCADENCE_TEST_POSTGRES_URL is not set"
+        );
+        eprintln!("BOTCADENCE_TEST_POSTGRES_URL not set: the PostgreSQL backend is not tested");
+        return None;
+    };
+    let admin = botcadence::store::postgres::connection_config(&url, None).unwrap();
+    let (client, connection) = admin.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    let db = format!("contract_{:016x}", rand_u64());
+    client
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
+    let mut config = admin.clone();
+    config.dbname(&db);
+    let store = botcadence::store::postgres::PgStore::open(config, 256, 1024)
+        .await
+        .unwrap();
+    Some(Backend {
+        name: "postgres",
+        store: Arc::new(store),
+        _dir: None,
+    })
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+async fn backends() -> Vec<Backend> {
+    let mut all = vec![rocks().await];
+    all.extend(postgres().await);
+    all
+}
+
+fn account(id: &str) -> Account {
+    Account {
+        id: id.into(),
+        name: "acme".into(),
+        plan: Plan::Pro,
+        limits: None,
+        signing_secret: SecretText::new("whsec_x".into()),
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn workflow(id: &str, account: &str) -> Workflow {
+    Workflow {
+        id: id.into(),
+        account_id: account.into(),
+        name: "wf".into(),
+        status: WorkflowStatus::Active,
+        trigger: Trigger {
+            kind: "webhook".into(),
+            event: None,
+        },
+        actions: Vec::new(),
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+/// An execution received at `received_ms` (its id carries that time).
+fn execution(account: &str, workflow: &str, received_ms: i64, n: i64) -> Execution {
+    Execution {
+        id: botcadence::ids::execution_id(received_ms * 1000 + n),
+        account_id: account.into(),
+        workflow_id: workflow.into(),
+        status: ExecutionStatus::Queued,
+        trigger: ExecutionTrigger {
+            hook_id: Some("hook_1".into()),
+            event: "e".into(),
+            received_at: received_ms,
+        },
+        input: json!({"n": n}),
+        steps: Vec::new(),
+        started_at: None,
+        completed_at: None,
+        duration_ms: None,
+        error: None,
+        resume_at: None,
+        replay_of: None,
+    }
+}
+
+async fn finish(store: &SharedStore, lease: &Lease, e: &mut Execution, status: ExecutionStatus) {
+    let previous = e.persisted();
+    e.status = status;
+    e.completed_at = Some(e.trigger.received_at + 5);
+    e.duration_ms = Some(5);
+    store.save_progress(e, previous, lease).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_catalog_round_trips() {
+    for b in backends().await {
+        let s = &b.store;
+        assert!(!s.is_initialised().await.unwrap(), "{}", b.name);
+        let key = ApiKey {
+            id: "key_1".into(),
+            account_id: "acct_1".into(),
+            name: "k".into(),
+            prefix: "bc_live_ab".into(),
+            hash: "00".into(),
+            created_at: 1,
+        };
+        s.initialise(&account("acct_1"), &key).await.unwrap();
+        assert!(s.is_initialised().await.unwrap(), "{}", b.name);
+        s.put_workflow(&workflow("wf_1", "acct_1")).await.unwrap();
+        s.put_workflow(&workflow("wf_2", "acct_1")).await.unwrap();
+        let hook = Hook {
+            id: "hook_1".into(),
+            account_id: "acct_1".into(),
+            workflow_id: "wf_1".into(),
+            event: "e".into(),
+            secret: SecretText::new("whsec_y".into()),
+            verify: HookVerify::None,
+            created_at: 1,
+        };
+        s.put_hook(&hook).await.unwrap();
+        let mut renamed = account("acct_1");
+        renamed.name = "renamed".into();
+        s.put_account(&renamed).await.unwrap();
+        let c = s.load_catalog().await.unwrap();
+        assert_eq!(c.accounts.len(), 1, "{}", b.name);
+        assert_eq!(c.accounts[0].name, "renamed", "{}: upserted", b.name);
+        assert_eq!(
+            (c.api_keys.len(), c.workflows.len(), c.hooks.len()),
+            (1, 2, 1),
+            "{}",
+            b.name
+        );
+
+        s.delete_workflow("wf_1", &["hook_1".to_string()])
+            .await
+            .unwrap();
+        s.delete_api_key("key_1").await.unwrap();
+        let c = s.load_catalog().await.unwrap();
+        assert_eq!(
+            (c.api_keys.len(), c.workflows.len(), c.hooks.len()),
+            (0, 1, 0),
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_accepts_once_within_its_window() {
+    for b in backends().await {
+        let s = &b.store;
+        let first = execution("acct_1", "wf_1", 1_000, 1);
+        let dedupe = |e: &Execution, not_before_ms| Dedupe {
+            hook_id: "hook_1".into(),
+            key: "k-1".into(),
+            entry: DedupeEntry {
+                execution_id: e.id.clone(),
+                at_ms: e.trigger.received_at,
+            },
+            not_before_ms,
+        };
+        let w = s
+            .accept_execution(&first, Some(dedupe(&first, 0)))
+            .await
+            .unwrap();
+        assert_eq!(w, WriteOutcome::Written, "{}", b.name);
+        let again = execution("acct_1", "wf_1", 2_000, 2);
+        let w = s
+            .accept_execution(&again, Some(dedupe(&again, 0)))
+            .await
+            .unwrap();
+        assert_eq!(w, WriteOutcome::Duplicate(first.id.clone()), "{}", b.name);
+        assert!(
+            s.execution(again.id.clone()).await.unwrap().is_none(),
+            "{}: nothing stored",
+            b.name
+        );
+        // Past the window (the first entry is older than not_before), the key is free again.
+        let later = execution("acct_1", "wf_1", 9_000, 3);
+        let w = s
+            .accept_execution(&later, Some(dedupe(&later, 5_000)))
+            .await
+            .unwrap();
+        assert_eq!(w, WriteOutcome::Written, "{}", b.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_are_newest_first_with_exact_totals_filters_and_windows() {
+    for b in backends().await {
+        let s = &b.store;
+        let lease = s.lease();
+        let mut all = Vec::new();
+        for i in 0..10 {
+            let mut e = execution("acct_1", "wf_1", 10_000 + i * 1000, i);
+            s.accept_execution(&e, None).await.unwrap();
+            if i % 3 == 0 {
+                finish(s, &lease, &mut e, ExecutionStatus::Failed).await;
+            } else if i % 2 == 0 {
+                finish(s, &lease, &mut e, ExecutionStatus::Success).await;
+            }
+            all.push(e);
+        }
+        s.accept_execution(&execution("acct_1", "wf_other", 10_500, 99), None)
+            .await
+            .unwrap();
+        let q = |status, from_ms, to_ms, offset, limit| ExecutionQuery {
+            status,
+            from_ms,
+            to_ms,
+            offset,
+            limit,
+        };
+        let (page, total) = s
+            .list_executions("wf_1".into(), q(None, None, None, 0, 4))
+            .await
+            .unwrap();
+        assert_eq!(total, 10, "{}", b.name);
+        let ids: Vec<_> = page.iter().map(|p| p.id.clone()).collect();
+        let newest: Vec<_> = all.iter().rev().take(4).map(|e| e.id.clone()).collect();
+        assert_eq!(ids, newest, "{}: newest first", b.name);
+        let (page, _) = s
+            .list_executions("wf_1".into(), q(None, None, None, 8, 4))
+            .await
+            .unwrap();
+        assert_eq!(page.len(), 2, "{}: the last page", b.name);
+
+        let (failed, total) = s
+            .list_executions(
+                "wf_1".into(),
+                q(Some(ExecutionStatus::Failed), None, None, 0, 100),
+            )
+            .await
+            .unwrap();
+        assert_eq!(total, 4, "{}: 0, 3, 6, 9 failed", b.name);
+        assert!(
+            failed.iter().all(|e| e.status == ExecutionStatus::Failed),
+            "{}",
+            b.name
+        );
+        let (_, total) = s
+            .list_executions(
+                "wf_1".into(),
+                q(Some(ExecutionStatus::Success), None, None, 0, 100),
+            )
+            .await
+            .unwrap();
+        assert_eq!(total, 3, "{}: 2, 4, 8 succeeded", b.name);
+        // A window of received times, inclusive both ends, and an empty one.
+        let (_, total) = s
+            .list_executions("wf_1".into(), q(None, Some(12_000), Some(14_000), 0, 100))
+            .await
+            .unwrap();
+        assert_eq!(total, 3, "{}", b.name);
+        let (page, total) = s
+            .list_executions("wf_1".into(), q(None, Some(14_000), Some(12_000), 0, 100))
+            .await
+            .unwrap();
+        assert_eq!((page.len(), total), (0, 0), "{}", b.name);
+
+        let got = s
+            .executions(vec![
+                all[1].id.clone(),
+                "exec_missing".into(),
+                all[0].id.clone(),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(got[0].as_ref().unwrap().id, all[1].id, "{}", b.name);
+        assert!(got[1].is_none(), "{}", b.name);
+        assert_eq!(
+            got[2].as_ref().unwrap().status,
+            ExecutionStatus::Failed,
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn due_work_is_per_account_oldest_first_and_a_delay_moves_it() {
+    for b in backends().await {
+        let s = &b.store;
+        let lease = s.lease();
+        let a1 = execution("acct_a", "wf_a", 1_000, 1);
+        let mut a2 = execution("acct_a", "wf_a", 2_000, 2);
+        let b1 = execution("acct_b", "wf_b", 1_500, 3);
+        for e in [&a1, &a2, &b1] {
+            s.accept_execution(e, None).await.unwrap();
+        }
+        assert_eq!(s.due_backlog().await.unwrap(), 3, "{}", b.name);
+        // a2 waits on a delay until 50 000.
+        let previous = a2.persisted();
+        a2.status = ExecutionStatus::Running;
+        a2.resume_at = Some(50_000);
+        s.save_progress(&a2, previous, &lease).await.unwrap();
+
+        let req = |account: &str, from_ms, max_entries| DueRequest {
+            account_id: account.into(),
+            from_ms,
+            max_entries,
+        };
+        let due = s
+            .due_work(
+                vec![
+                    req("acct_a", 0, 10),
+                    req("acct_b", 0, 10),
+                    req("acct_c", 0, 10),
+                ],
+                10_000,
+            )
+            .await
+            .unwrap();
+        assert_eq!(due[0].due_now, vec![a1.id.clone()], "{}", b.name);
+        assert_eq!(due[0].earliest_due_ms, Some(1_000), "{}", b.name);
+        assert_eq!(due[1].due_now, vec![b1.id.clone()], "{}", b.name);
+        assert_eq!(
+            (due[2].earliest_due_ms, due[2].due_now.len()),
+            (None, 0),
+            "{}",
+            b.name
+        );
+        // From past a1's time, the account's next due time is the delay's end.
+        let due = s
+            .due_work(vec![req("acct_a", 1_001, 10)], 10_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            (due[0].earliest_due_ms, due[0].due_now.len()),
+            (Some(50_000), 0),
+            "{}",
+            b.name
+        );
+        let due = s
+            .due_work(vec![req("acct_a", 0, 10)], 60_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            due[0].due_now,
+            vec![a1.id.clone(), a2.id.clone()],
+            "{}",
+            b.name
+        );
+
+        let mut a1 = a1;
+        finish(s, &lease, &mut a1, ExecutionStatus::Success).await;
+        assert_eq!(
+            s.due_backlog().await.unwrap(),
+            2,
+            "{}: finished work is not due",
+            b.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn progress_under_an_old_epoch_is_refused() {
+    for b in backends().await {
+        let s = &b.store;
+        let mut e = execution("acct_1", "wf_1", 1_000, 1);
+        s.accept_execution(&e, None).await.unwrap();
+        let stale = Lease {
+            owner: "someone-else".into(),
+            epoch: s.lease().epoch + 1,
+        };
+        let previous = e.persisted();
+        e.status = ExecutionStatus::Success;
+        let refused = s.save_progress(&e, previous, &stale).await;
+        assert!(
+            matches!(refused, Err(StoreError::Fenced(_))),
+            "{}: {refused:?}",
+            b.name
+        );
+        let stored = s.execution(e.id.clone()).await.unwrap().unwrap();
+        assert_eq!(
+            stored.status,
+            ExecutionStatus::Queued,
+            "{}: nothing written",
+            b.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_old_finished_work_and_expired_keys_only() {
+    for b in backends().await {
+        let s = &b.store;
+        let lease = s.lease();
+        let mut old_done = execution("acct_1", "wf_1", 1_000, 1);
+        let old_waiting = execution("acct_1", "wf_1", 1_100, 2);
+        let mut new_done = execution("acct_1", "wf_1", 90_000, 3);
+        for e in [&old_done, &old_waiting, &new_done] {
+            s.accept_execution(e, None).await.unwrap();
+        }
+        finish(s, &lease, &mut old_done, ExecutionStatus::Success).await;
+        finish(s, &lease, &mut new_done, ExecutionStatus::Failed).await;
+        let reply = |at_ms| StoredReply {
+            fingerprint: "f".into(),
+            status: 201,
+            sealed_body: vec![1, 2, 3],
+            at_ms,
+        };
+        s.put_stored_reply("old", &reply(10)).await.unwrap();
+        s.put_stored_reply("new", &reply(90_000)).await.unwrap();
+        assert_eq!(
+            s.stored_reply("new".into()).await.unwrap(),
+            Some(reply(90_000)),
+            "{}",
+            b.name
+        );
+
+        let deleted = s.purge(50_000, 50_000, 50_000).await.unwrap();
+        assert_eq!(deleted, 1, "{}", b.name);
+        assert!(
+            s.execution(old_done.id.clone()).await.unwrap().is_none(),
+            "{}",
+            b.name
+        );
+        assert!(
+            s.execution(old_waiting.id.clone()).await.unwrap().is_some(),
+            "{}: unfinished stays",
+            b.name
+        );
+        assert!(
+            s.execution(new_done.id.clone()).await.unwrap().is_some(),
+            "{}",
+            b.name
+        );
+        let (_, total) = s
+            .list_executions(
+                "wf_1".into(),
+                ExecutionQuery {
+                    status: None,
+                    from_ms: None,
+                    to_ms: None,
+                    offset: 0,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(total, 2, "{}: totals follow", b.name);
+        assert!(
+            s.stored_reply("old".into()).await.unwrap().is_none(),
+            "{}",
+            b.name
+        );
+        assert!(
+            s.stored_reply("new".into()).await.unwrap().is_some(),
+            "{}",
+            b.name
+        );
+        s.probe_write(std::time::Duration::from_secs(5))
+            .await
+            .unwrap();
+        let stats = s.stats().await.unwrap();
+        assert_eq!(stats.due_backlog, 1, "{}", b.name);
+    }
+}
