@@ -28,6 +28,9 @@ INTEROP_VENV="${INTEROP_VENV:-$HOME/.cache/botcadence/interop-venv}"
   -r tests/interop/requirements.txt -r tests/contract/requirements.txt \
   -r sdks/python/requirements-test.txt
 npm ci --prefix tests/interop --silent --no-audit --no-fund >/dev/null
+# The dashboard's browser test: playwright-core as pinned in tests/browser/package-lock.json
+# (it drives Debian's Chromium and downloads no browser).
+npm ci --prefix tests/browser --silent --no-audit --no-fund >/dev/null
 # The JavaScript SDK's development tools (types, the official standardwebhooks), pinned.
 npm ci --prefix sdks/js --silent --no-audit --no-fund >/dev/null
 export INTEROP_VENV

@@ -44,6 +44,8 @@ echo "== SDKs: each SDK's own suite against the release binary (node --test, pyt
 SDK_PYTHON="$INTEROP_VENV/bin/python" python3 sdks/live.py js python go
 echo "== /docs in a real browser (Chromium, headless)"
 python3 tests/browser/docs.py
+echo "== the dashboard in a real browser (Chromium, headless; screenshots kept in a temp dir)"
+node tests/browser/dashboard.mjs
 echo "== fuzzing: every target for 20 s (the corpus itself is replayed by cargo test)"
 ./scripts/fuzz-smoke.sh 20
 echo "== interop: the official Standard Webhooks libraries and the reference's verifySignature"
