@@ -169,4 +169,125 @@ impl Catalog {
     pub fn remove_hook(&self, id: &str) {
         self.hooks.remove(id);
     }
+
+    /// Brings the catalog to what `s` (a fresh read of the store) holds: what another daemon
+    /// added, changed or removed on a shared database. Returns the ids of workflows whose
+    /// definition changed or that are gone, so the engine can forget what it cached.
+    /// Called under `write_lock()`, so no local change interleaves.
+    pub fn sync_with(&self, s: CatalogSnapshot) -> CatalogChanges {
+        let mut changes = CatalogChanges::default();
+        let accounts: std::collections::HashSet<String> =
+            s.accounts.iter().map(|a| a.id.clone()).collect();
+        self.accounts.retain(|id, _| accounts.contains(id));
+        for a in s.accounts {
+            if self
+                .account(&a.id)
+                .is_none_or(|old| old.updated_at != a.updated_at)
+            {
+                self.put_account(a);
+            }
+        }
+        let keys: std::collections::HashSet<String> =
+            s.api_keys.iter().map(|k| k.id.clone()).collect();
+        let gone: Vec<String> = self
+            .keys_by_id
+            .iter()
+            .filter(|k| !keys.contains(k.key()))
+            .map(|k| k.key().clone())
+            .collect();
+        for id in gone {
+            self.remove_api_key(&id);
+        }
+        for k in s.api_keys {
+            if self.api_key(&k.id).is_none() {
+                self.put_api_key(k);
+            }
+        }
+        let workflows: std::collections::HashSet<String> =
+            s.workflows.iter().map(|w| w.id.clone()).collect();
+        let gone: Vec<String> = self
+            .workflows
+            .iter()
+            .filter(|w| !workflows.contains(w.key()))
+            .map(|w| w.key().clone())
+            .collect();
+        for id in gone {
+            self.workflows.remove(&id);
+            changes.deleted_workflows.push(id);
+        }
+        for w in s.workflows {
+            match self.workflow(&w.id) {
+                Some(old) if old.updated_at == w.updated_at => {}
+                Some(_) => {
+                    changes.changed_workflows.push(w.id.clone());
+                    self.put_workflow(w);
+                }
+                None => {
+                    self.put_workflow(w);
+                }
+            }
+        }
+        let hooks: std::collections::HashSet<String> =
+            s.hooks.iter().map(|h| h.id.clone()).collect();
+        self.hooks.retain(|id, _| hooks.contains(id));
+        for h in s.hooks {
+            if self.hook(&h.id).is_none() {
+                self.put_hook(h);
+            }
+        }
+        changes
+    }
+}
+
+/// What [`Catalog::sync_with`] changed that the engine caches.
+#[derive(Debug, Default)]
+pub struct CatalogChanges {
+    pub changed_workflows: Vec<String>,
+    pub deleted_workflows: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Trigger, WorkflowStatus};
+
+    fn workflow(id: &str, updated_at: i64) -> Workflow {
+        Workflow {
+            id: id.into(),
+            account_id: "acct_1".into(),
+            name: "wf".into(),
+            status: WorkflowStatus::Active,
+            trigger: Trigger {
+                kind: "webhook".into(),
+                event: None,
+            },
+            actions: Vec::new(),
+            created_at: 1,
+            updated_at,
+        }
+    }
+
+    #[test]
+    fn a_sync_adds_changes_and_removes_what_another_daemon_did() {
+        let c = Catalog::from_snapshot(CatalogSnapshot {
+            workflows: vec![
+                workflow("wf_same", 1),
+                workflow("wf_edited", 1),
+                workflow("wf_gone", 1),
+            ],
+            ..Default::default()
+        });
+        let changes = c.sync_with(CatalogSnapshot {
+            workflows: vec![
+                workflow("wf_same", 1),
+                workflow("wf_edited", 2),
+                workflow("wf_new", 1),
+            ],
+            ..Default::default()
+        });
+        assert_eq!(changes.changed_workflows, vec!["wf_edited".to_string()]);
+        assert_eq!(changes.deleted_workflows, vec!["wf_gone".to_string()]);
+        assert_eq!(c.workflow("wf_edited").unwrap().updated_at, 2);
+        assert!(c.workflow("wf_new").is_some() && c.workflow("wf_gone").is_none());
+    }
 }

@@ -56,6 +56,9 @@ pub struct StorageSettings {
     /// File holding the PostgreSQL password (a systemd credential `postgres-password` is
     /// used when this is empty and one is present).
     pub postgres_password_file: PathBuf,
+    /// How long the work lease lasts without renewal (PostgreSQL): how long the others wait
+    /// to take the work over after its holder died.
+    pub postgres_lease_ms: u64,
 }
 
 impl StorageSettings {
@@ -388,6 +391,9 @@ impl Settings {
             "rocksdb" => {}
             "postgres" if self.storage.postgres_url.trim().is_empty() => problems
                 .push("storage.postgres_url: required when storage.backend is \"postgres\"".into()),
+            "postgres" if self.storage.postgres_lease_ms < 1000 => {
+                problems.push("storage.postgres_lease_ms: must be at least 1000".into())
+            }
             "postgres" => {}
             other => problems.push(format!(
                 "storage.backend: '{other}' is not one of \"rocksdb\", \"postgres\""

@@ -26,6 +26,9 @@ use crate::steps::template::Renderer;
 use crate::store::{RocksStore, SharedStore, StoreError};
 use crate::timefmt::now_ms;
 
+/// How often a daemon on a shared database re-reads the catalog.
+const CATALOG_REFRESH: Duration = Duration::from_secs(1);
+
 /// Writes queued for the writer thread before `submit` answers Busy.
 const WRITE_QUEUE_CAPACITY: usize = 65_536;
 
@@ -55,6 +58,7 @@ async fn open_store(settings: &Settings) -> Result<SharedStore, StartError> {
                 config,
                 settings.storage.max_batch,
                 WRITE_QUEUE_CAPACITY,
+                Duration::from_millis(settings.storage.postgres_lease_ms),
             )
             .await?;
             return Ok(Arc::new(store));
@@ -346,6 +350,33 @@ fn spawn_background(state: &web::Data<AppState>) {
             }
         }
     });
+    // On a shared database, what other daemons change in the catalog (accounts, keys,
+    // workflows, hooks) reaches this one within a second: a small full read of four tables,
+    // never on the event path.
+    if state.settings.storage.is_postgres() {
+        let s = state.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = s.shutdown.cancelled() => return,
+                    () = tokio::time::sleep(CATALOG_REFRESH) => {}
+                }
+                match s.store.load_catalog().await {
+                    Ok(snapshot) => {
+                        let _guard = s.catalog.write_lock().await;
+                        let changes = s.catalog.sync_with(snapshot);
+                        for id in &changes.changed_workflows {
+                            s.engine.workflow_changed(id);
+                        }
+                        for id in &changes.deleted_workflows {
+                            s.engine.workflow_deleted(id);
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "refreshing the catalog failed"),
+                }
+            }
+        });
+    }
     // Rate-limit buckets of idle accounts, and the metrics recorder's upkeep.
     let s = state.clone();
     tokio::spawn(async move {

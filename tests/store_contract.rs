@@ -58,9 +58,14 @@ async fn postgres() -> Option<Backend> {
         .unwrap();
     let mut config = admin.clone();
     config.dbname(&db);
-    let store = botcadence::store::postgres::PgStore::open(config, 256, 1024)
-        .await
-        .unwrap();
+    let store = botcadence::store::postgres::PgStore::open(
+        config,
+        256,
+        1024,
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
     Some(Backend {
         name: "postgres",
         store: Arc::new(store),
@@ -243,7 +248,7 @@ async fn an_idempotency_key_accepts_once_within_its_window() {
 async fn lists_are_newest_first_with_exact_totals_filters_and_windows() {
     for b in backends().await {
         let s = &b.store;
-        let lease = s.lease();
+        let lease = s.lease().expect("a lone store holds its lease");
         let mut all = Vec::new();
         for i in 0..10 {
             let mut e = execution("acct_1", "wf_1", 10_000 + i * 1000, i);
@@ -335,7 +340,7 @@ async fn lists_are_newest_first_with_exact_totals_filters_and_windows() {
 async fn due_work_is_per_account_oldest_first_and_a_delay_moves_it() {
     for b in backends().await {
         let s = &b.store;
-        let lease = s.lease();
+        let lease = s.lease().expect("a lone store holds its lease");
         let a1 = execution("acct_a", "wf_a", 1_000, 1);
         let mut a2 = execution("acct_a", "wf_a", 2_000, 2);
         let b1 = execution("acct_b", "wf_b", 1_500, 3);
@@ -415,7 +420,7 @@ async fn progress_under_an_old_epoch_is_refused() {
         s.accept_execution(&e, None).await.unwrap();
         let stale = Lease {
             owner: "someone-else".into(),
-            epoch: s.lease().epoch + 1,
+            epoch: s.lease().unwrap().epoch + 1,
         };
         let previous = e.persisted();
         e.status = ExecutionStatus::Success;
@@ -439,7 +444,7 @@ async fn progress_under_an_old_epoch_is_refused() {
 async fn retention_deletes_old_finished_work_and_expired_keys_only() {
     for b in backends().await {
         let s = &b.store;
-        let lease = s.lease();
+        let lease = s.lease().expect("a lone store holds its lease");
         let mut old_done = execution("acct_1", "wf_1", 1_000, 1);
         let old_waiting = execution("acct_1", "wf_1", 1_100, 2);
         let mut new_done = execution("acct_1", "wf_1", 90_000, 3);

@@ -117,11 +117,17 @@ pub async fn accept(
                 record: new.keep_record.then(|| Box::new(execution.clone())),
             };
             match (held, inline) {
-                (Some((slot, claim)), _) => engine.submit(Job {
-                    execution,
-                    slot,
-                    claim,
-                }),
+                // Run here when this daemon holds the work; otherwise the holder's refill
+                // takes it from the due index (a shared database).
+                (Some((slot, claim)), _) => match store.lease() {
+                    Some(lease) => engine.submit(Job {
+                        execution,
+                        slot,
+                        claim,
+                        lease,
+                    }),
+                    None => drop((slot, claim)),
+                },
                 (None, Some(run)) => engine.inline_stored(&execution, run),
                 (None, None) => {}
             }

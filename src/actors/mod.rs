@@ -42,11 +42,14 @@ use admission::{Admission, Refusal, Slot};
 use claims::{Claim, Claims};
 use runners::Runners;
 
-/// An execution on its way to its workflow actor, holding its pending slot and its claim.
+/// An execution on its way to its workflow actor, holding its pending slot, its claim, and
+/// the lease it was claimed under (its progress is written under that lease's epoch, and
+/// refused once another daemon took the work over).
 pub struct Job {
     pub execution: Execution,
     pub slot: Slot,
     pub claim: Claim,
+    pub lease: Lease,
 }
 
 enum DispatcherMsg {
@@ -61,8 +64,6 @@ enum DispatcherMsg {
 /// What every actor shares.
 pub(crate) struct Shared {
     store: SharedStore,
-    /// What progress is written under.
-    lease: Arc<Lease>,
     catalog: Arc<Catalog>,
     deps: Arc<ActionDeps>,
     definitions: Definitions,
@@ -128,7 +129,6 @@ impl Engine {
         let runtime = Handle::current();
         let runners = Runners::start(workers)?;
         let shared = Arc::new(Shared {
-            lease: Arc::new(store.lease()),
             store,
             catalog,
             deps,
@@ -297,7 +297,7 @@ fn lane_size(workflow_concurrency: usize) -> usize {
 /// and repeat the step it had just done (an email, a call) as long as the disk stays full.
 struct StoreCheckpoint {
     store: SharedStore,
-    lease: Arc<Lease>,
+    lease: Lease,
 }
 
 impl Checkpoint for StoreCheckpoint {

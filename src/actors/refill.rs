@@ -98,6 +98,10 @@ async fn refill_once(
     cursors: &mut Cursors,
 ) -> Result<Option<i64>, StoreError> {
     let shared = &engine.shared;
+    // Another daemon holds the work (a shared database): nothing to take.
+    let Some(lease) = shared.store.lease() else {
+        return Ok(None);
+    };
     let mut accounts: Vec<String> = shared
         .catalog
         .accounts()
@@ -121,6 +125,7 @@ async fn refill_once(
             execution,
             slot,
             claim,
+            lease: lease.clone(),
         });
     }
     Ok(pass.next_due_ms)

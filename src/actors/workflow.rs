@@ -132,10 +132,11 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
         mut execution,
         slot: _slot,
         claim,
+        lease,
     } = job;
     let checkpoint = StoreCheckpoint {
         store: shared.store.clone(),
-        lease: shared.lease.clone(),
+        lease,
     };
     let stored = execution.persisted();
 

@@ -210,8 +210,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<'_, (Vec<ExecutionSummary>, u64)>;
 
     // ---- due work ----
-    /// The lease this daemon writes progress under.
-    fn lease(&self) -> Lease;
+    /// The lease this daemon may run work and write progress under, while it holds one.
+    /// The embedded store always holds it; on a shared database one daemon at a time does.
+    fn lease(&self) -> Option<Lease>;
     /// For each account asked about: its earliest due time and what is due at `now_ms`.
     fn due_work(&self, accounts: Vec<DueRequest>, now_ms: i64) -> StoreFuture<'_, Vec<DueAccount>>;
     /// Unfinished executions (waiting, delayed or running).

@@ -14,6 +14,7 @@
 //! Connections follow a failover by themselves: the URL may name several hosts with
 //! `target_session_attrs=read-write`, and a broken connection is opened again on next use.
 
+pub mod lease;
 mod reads;
 pub mod schema;
 mod trait_impl;
@@ -85,43 +86,45 @@ impl Readers {
 pub struct PgStore {
     readers: Arc<Readers>,
     writer: writer::Writer,
-    owner: String,
-    epoch: u64,
+    lease: Arc<lease::LeaseState>,
 }
 
 impl PgStore {
-    /// Connects, applies missing migrations and takes the store's lease (epoch + 1).
+    /// Connects, applies missing migrations, and takes the work lease if no live daemon holds
+    /// it (then keeps renewing it, or keeps trying to take it, in the background).
     pub async fn open(
         config: Config,
         max_batch: usize,
         queue_capacity: usize,
+        lease_time: std::time::Duration,
     ) -> Result<PgStore, StoreError> {
         let mut admin = connect(&config).await?;
         schema::migrate(&mut admin).await?;
-        let owner = format!("{}:{}", crate::store::host_name(), std::process::id());
-        let epoch: i64 = admin
-            .query_one(
-                "INSERT INTO leases (name, owner, epoch) VALUES ('store', $1, 1)
-                 ON CONFLICT (name) DO UPDATE SET owner = $1, epoch = leases.epoch + 1
-                 RETURNING epoch",
-                &[&owner],
-            )
-            .await
-            .map_err(db_error)?
-            .get(0);
+        let owner = format!(
+            "{}:{}:{:08x}",
+            crate::store::host_name(),
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let state = lease::LeaseState::new(owner, lease_time);
+        lease::round(&admin, &state).await?;
         drop(admin);
+        lease::spawn(config.clone(), state.clone());
         let readers = Arc::new(Readers {
             config: config.clone(),
             slots: (0..READ_CONNECTIONS).map(|_| Mutex::new(None)).collect(),
             next: AtomicUsize::new(0),
         });
         let writer = writer::Writer::spawn(config, max_batch, queue_capacity);
-        tracing::info!(epoch, owner = %owner, "postgres store opened");
+        tracing::info!(
+            owner = %state.owner(),
+            holds_work = state.current().is_some(),
+            "postgres store opened"
+        );
         Ok(PgStore {
             readers,
             writer,
-            owner,
-            epoch: epoch as u64,
+            lease: state,
         })
     }
 

@@ -12,9 +12,10 @@ use super::db_error;
 const MIGRATION_LOCK: i64 = 0x626f_7463_6164_656e; // "botcaden"
 
 /// Every migration, oldest first; a released one is never edited, only followed.
-pub const MIGRATIONS: &[(i32, &str)] = &[(
-    1,
-    r#"
+pub const MIGRATIONS: &[(i32, &str)] = &[
+    (
+        1,
+        r#"
     CREATE TABLE accounts (id text PRIMARY KEY, value bytea NOT NULL);
     CREATE TABLE api_keys (id text PRIMARY KEY, value bytea NOT NULL);
     CREATE TABLE workflows (id text PRIMARY KEY, value bytea NOT NULL);
@@ -50,7 +51,16 @@ pub const MIGRATIONS: &[(i32, &str)] = &[(
     -- Who may write executions' progress, and under which epoch (fencing).
     CREATE TABLE leases (name text PRIMARY KEY, owner text NOT NULL, epoch bigint NOT NULL);
     "#,
-)];
+    ),
+    (
+        2,
+        r#"
+    -- Leases expire unless renewed (by the database's clock), so a standby daemon takes the
+    -- work over when its holder dies.
+    ALTER TABLE leases ADD COLUMN expires_at_ms bigint NOT NULL DEFAULT 0;
+    "#,
+    ),
+];
 
 /// The version this build expects.
 pub fn latest() -> i32 {

@@ -160,11 +160,8 @@ impl Store for PgStore {
         Box::pin(PgStore::list_executions(self, workflow_id, query))
     }
 
-    fn lease(&self) -> Lease {
-        Lease {
-            owner: self.owner.clone(),
-            epoch: self.epoch,
-        }
+    fn lease(&self) -> Option<Lease> {
+        self.lease.current()
     }
 
     fn due_work(&self, accounts: Vec<DueRequest>, now_ms: i64) -> StoreFuture<'_, Vec<DueAccount>> {
@@ -273,7 +270,11 @@ impl Store for PgStore {
     }
 
     fn close(&self) -> StoreFuture<'_, ()> {
-        // Every acknowledged write is committed already; connections close when dropped.
-        Box::pin(async { Ok(()) })
+        // Every acknowledged write is committed already; connections close when dropped. The
+        // lease is given up so that another daemon takes the work over at once.
+        Box::pin(async move {
+            let client = self.client().await?;
+            super::lease::release(&client, &self.lease).await
+        })
     }
 }

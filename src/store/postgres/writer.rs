@@ -110,6 +110,9 @@ enum Outcome {
 }
 
 fn answer(job: Job, outcome: Outcome) {
+    if let Outcome::Fenced(_) = outcome {
+        metrics::counter!("botcadence_store_fenced_writes_total").increment(1);
+    }
     match job {
         Job::Accept { done, .. } => {
             let _ = done.send(match outcome {

@@ -89,11 +89,11 @@ impl Store for RocksStore {
         Box::pin(self.read(move |s| s.list_executions(&workflow_id, &query)))
     }
 
-    fn lease(&self) -> Lease {
-        Lease {
+    fn lease(&self) -> Option<Lease> {
+        Some(Lease {
             owner: self.owner.clone(),
             epoch: self.epoch,
-        }
+        })
     }
 
     fn due_work(&self, accounts: Vec<DueRequest>, now_ms: i64) -> StoreFuture<'_, Vec<DueAccount>> {
