@@ -25,6 +25,8 @@ if [ -d benches ] && ls benches/*.rs >/dev/null 2>&1; then
   echo "== benchmarks, test mode"
   cargo test --release --benches
 fi
+echo "== restarts under load on a socket passed as systemd does"
+python3 tests/systemd/socket_restart.py
 for check in .ci/check-systemd .ci/check-prometheus; do
   if [ -x "$check" ]; then
     echo "== $check"

@@ -191,6 +191,8 @@ fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {
         }
     };
     crate::telemetry::init(&settings.log);
+    // Before any thread starts: the variables systemd set are removed here.
+    let inherited = crate::systemd::inherited_listener();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .thread_name("botcadence-engine")
         .on_thread_park(crate::alloc_budget::release_if_due)
@@ -204,7 +206,8 @@ fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let app = Application::build(settings).await?;
+        let mut app = Application::build_on(settings, inherited).await?;
+        app.reload_from(config, overrides);
         if let Some(first) = app.first_start() {
             let url = app.public_url().to_string();
             println!("Created the 'default' account ({}) and its first API key. It is shown only this once:", first.account_id);

@@ -61,6 +61,87 @@ pub struct StorageSettings {
     pub postgres_lease_ms: u64,
 }
 
+impl Settings {
+    /// The sections (and `[log] format`) that differ between `self` and `other` and that
+    /// only a restart applies: everything but `[log] level`.
+    pub fn restart_only_differences(&self, other: &Settings) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut check = |name: &'static str, a: String, b: String| {
+            if a != b {
+                changed.push(name);
+            }
+        };
+        check(
+            "[server]",
+            format!("{:?}", self.server),
+            format!("{:?}", other.server),
+        );
+        check(
+            "[storage]",
+            format!("{:?}", self.storage),
+            format!("{:?}", other.storage),
+        );
+        check(
+            "[webhooks]",
+            format!("{:?}", self.webhooks),
+            format!("{:?}", other.webhooks),
+        );
+        check(
+            "[engine]",
+            format!("{:?}", self.engine),
+            format!("{:?}", other.engine),
+        );
+        check(
+            "[plans]",
+            format!("{:?}", self.plans),
+            format!("{:?}", other.plans),
+        );
+        check(
+            "[http_actions]",
+            format!("{:?}", self.http_actions),
+            format!("{:?}", other.http_actions),
+        );
+        check(
+            "[smtp]",
+            format!("{:?}", self.smtp),
+            format!("{:?}", other.smtp),
+        );
+        check(
+            "[retention]",
+            format!("{:?}", self.retention),
+            format!("{:?}", other.retention),
+        );
+        check(
+            "[admin]",
+            format!("{:?}", self.admin),
+            format!("{:?}", other.admin),
+        );
+        check(
+            "[log] format",
+            self.log.format.clone(),
+            other.log.format.clone(),
+        );
+        // Secrets compared by value, never printed.
+        let secret = |s: &Option<Secret>| s.as_ref().map(|s| s.0.clone()).unwrap_or_default();
+        check(
+            "the admin token",
+            secret(&self.admin_token),
+            secret(&other.admin_token),
+        );
+        check(
+            "the SMTP password",
+            secret(&self.smtp_password),
+            secret(&other.smtp_password),
+        );
+        check(
+            "the PostgreSQL password",
+            secret(&self.postgres_password),
+            secret(&other.postgres_password),
+        );
+        changed
+    }
+}
+
 impl StorageSettings {
     pub fn is_postgres(&self) -> bool {
         self.backend == "postgres"

@@ -26,6 +26,10 @@ use crate::steps::template::Renderer;
 use crate::store::{RocksStore, SharedStore, StoreError};
 use crate::timefmt::now_ms;
 
+/// With socket activation, how long a stopping daemon lets connections it accepted send their
+/// request before it stops serving.
+const ACCEPTED_GRACE: Duration = Duration::from_millis(250);
+
 /// How often a daemon on a shared database re-reads the catalog.
 const CATALOG_REFRESH: Duration = Duration::from_secs(1);
 
@@ -96,10 +100,23 @@ pub struct Application {
     server: Server,
     state: web::Data<AppState>,
     first_start: Option<FirstStart>,
+    /// The listener came from systemd, which keeps it open across restarts.
+    socket_activated: bool,
+    /// Where SIGHUP re-reads the configuration from.
+    reload: Option<(Option<std::path::PathBuf>, crate::config::CliOverrides)>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> Result<Application, StartError> {
+        Self::build_on(settings, None).await
+    }
+
+    /// Builds the daemon on `listener` when given (the socket systemd passed), else on a
+    /// socket bound to `[server] listen`.
+    pub async fn build_on(
+        settings: Settings,
+        listener: Option<TcpListener>,
+    ) -> Result<Application, StartError> {
         let settings = Arc::new(settings);
         let store = open_store(&settings).await?;
 
@@ -157,11 +174,16 @@ impl Application {
             );
         }
 
-        let listener =
-            TcpListener::bind(&settings.server.listen).map_err(|source| StartError::Bind {
-                addr: settings.server.listen.clone(),
-                source,
-            })?;
+        let socket_activated = listener.is_some();
+        let listener = match listener {
+            Some(l) => l,
+            None => {
+                TcpListener::bind(&settings.server.listen).map_err(|source| StartError::Bind {
+                    addr: settings.server.listen.clone(),
+                    source,
+                })?
+            }
+        };
         let addr = listener
             .local_addr()
             .map_err(|e| StartError::Other(e.to_string()))?;
@@ -224,12 +246,18 @@ impl Application {
         .run();
 
         spawn_background(&state);
-        tracing::info!("listening on http://{addr}");
+        if socket_activated {
+            tracing::info!("listening on http://{addr} (socket passed by systemd)");
+        } else {
+            tracing::info!("listening on http://{addr}");
+        }
         Ok(Application {
             addr,
             server,
             state,
             first_start,
+            socket_activated,
+            reload: None,
         })
     }
 
@@ -246,13 +274,32 @@ impl Application {
         self.first_start.as_ref()
     }
 
-    /// Serves until SIGTERM/SIGINT, then drains and returns.
+    /// SIGHUP re-reads the configuration from `config` with these command-line overrides.
+    pub fn reload_from(
+        &mut self,
+        config: Option<std::path::PathBuf>,
+        overrides: crate::config::CliOverrides,
+    ) {
+        self.reload = Some((config, overrides));
+    }
+
+    /// Serves until SIGTERM/SIGINT, then drains and returns; SIGHUP re-reads the configuration.
     pub async fn run_until_signal(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let state = self.state.clone();
         crate::systemd::notify_ready();
         let server = tokio::spawn(self.server);
-        wait_for_signal().await;
+        wait_for_signal(&state.settings, self.reload.as_ref()).await;
+        if self.socket_activated {
+            // systemd holds the socket: stop accepting first, so that connections arriving
+            // from now on wait in its backlog for the next process instead of being answered
+            // 503 by this one. A connection accepted a moment ago may not have sent its
+            // request yet, and stopping would close it unanswered: give those time to become
+            // requests in flight, then finish everything in flight.
+            handle.pause().await;
+            tokio::time::sleep(ACCEPTED_GRACE).await;
+            handle.stop(true).await;
+        }
         shutdown(&state, &handle).await;
         let _ = server.await;
         Ok(())
@@ -264,13 +311,60 @@ impl Application {
     }
 }
 
-async fn wait_for_signal() {
+async fn wait_for_signal(
+    running: &Settings,
+    reload: Option<&(Option<std::path::PathBuf>, crate::config::CliOverrides)>,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
     let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    tokio::select! {
-        _ = term.recv() => tracing::info!("SIGTERM received; draining"),
-        _ = int.recv() => tracing::info!("SIGINT received; draining"),
+    let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
+    loop {
+        tokio::select! {
+            _ = term.recv() => return tracing::info!("SIGTERM received; draining"),
+            _ = int.recv() => return tracing::info!("SIGINT received; draining"),
+            _ = hup.recv() => match reload {
+                Some((config, overrides)) => reload_config(running, config.as_deref(), overrides),
+                None => tracing::warn!("SIGHUP received, but there is no configuration to re-read"),
+            },
+        }
+    }
+}
+
+/// SIGHUP: re-reads the configuration. `[log] level` takes effect at once; any other change is
+/// reported as needing a restart (the running daemon keeps its settings). A file that does not
+/// load is reported and changes nothing.
+fn reload_config(
+    running: &Settings,
+    config: Option<&std::path::Path>,
+    overrides: &crate::config::CliOverrides,
+) {
+    let fresh = match Settings::load(config, overrides) {
+        Ok(s) => s,
+        Err(e) => {
+            return tracing::error!(
+                problems = %e.to_string().trim_end(),
+                "SIGHUP: the configuration does not load; nothing changed"
+            );
+        }
+    };
+    if fresh.log.level != running.log.level {
+        match crate::telemetry::set_level(&fresh.log.level) {
+            Ok(()) => tracing::warn!(level = %fresh.log.level, "SIGHUP: [log] level applied"),
+            Err(e) => tracing::warn!(error = %e, "SIGHUP: [log] level not applied"),
+        }
+    }
+    let restart: Vec<&str> = running
+        .restart_only_differences(&fresh)
+        .into_iter()
+        .collect();
+    if restart.is_empty() {
+        tracing::info!("SIGHUP: configuration re-read");
+    } else {
+        tracing::warn!(
+            changed = %restart.join(", "),
+            "SIGHUP: these settings changed and take effect after a restart"
+        );
     }
 }
 

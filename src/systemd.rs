@@ -61,3 +61,33 @@ pub async fn watchdog(
         }
     }
 }
+
+/// The listening socket systemd passed (socket activation: `LISTEN_FDS` ≥ 1 and `LISTEN_PID`
+/// naming this process), as the first passed descriptor (3). The variables are removed so
+/// that child processes do not take them for theirs. None when started any other way.
+pub fn inherited_listener() -> Option<std::net::TcpListener> {
+    use std::os::fd::FromRawFd;
+    const SD_LISTEN_FDS_START: i32 = 3;
+    let pid: u32 = std::env::var("LISTEN_PID").ok()?.parse().ok()?;
+    let fds: i32 = std::env::var("LISTEN_FDS").ok()?.parse().ok()?;
+    if pid != std::process::id() || fds < 1 {
+        return None;
+    }
+    // SAFETY: only the environment is changed, before any thread reads it (called from
+    // `serve`, before the runtime starts its workers).
+    unsafe {
+        std::env::remove_var("LISTEN_PID");
+        std::env::remove_var("LISTEN_FDS");
+        std::env::remove_var("LISTEN_FDNAMES");
+    }
+    // SAFETY: systemd passes descriptor 3 open and owned by this process; nothing else in
+    // the process uses it.
+    let listener = unsafe { std::net::TcpListener::from_raw_fd(SD_LISTEN_FDS_START) };
+    match listener.local_addr() {
+        Ok(_) => Some(listener),
+        Err(e) => {
+            tracing::error!(error = %e, "LISTEN_FDS is set but descriptor 3 is not a TCP socket");
+            None
+        }
+    }
+}

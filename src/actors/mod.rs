@@ -292,8 +292,8 @@ fn lane_size(workflow_concurrency: usize) -> usize {
     (workflow_concurrency * 2).max(16)
 }
 
-/// Persists progress through the store; waits out a full write queue, and a full disk,
-/// rather than failing: a run whose progress could not be stored would be picked up again
+/// Persists progress through the store; waits out a full write queue, a full disk and an
+/// unreachable database rather than failing: a run whose progress could not be stored would be picked up again
 /// and repeat the step it had just done (an email, a call) as long as the disk stays full.
 struct StoreCheckpoint {
     store: SharedStore,
@@ -309,7 +309,8 @@ impl Checkpoint for StoreCheckpoint {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_millis(100));
                 }
-                Err(StoreError::DiskFull { .. }) => {
+                // A full disk, or a shared database failing over: wait for it to come back.
+                Err(StoreError::DiskFull { .. } | StoreError::Unavailable(_)) => {
                     tokio::time::sleep(wait).await;
                     wait = (wait * 2).min(Duration::from_secs(1));
                 }

@@ -209,6 +209,10 @@ impl From<StoreError> for ApiError {
                 message: "The daemon is shutting down".into(),
                 retry_after: 5,
             },
+            StoreError::Unavailable(_) => ApiError::Unavailable {
+                message: "The store is unreachable; nothing was stored; retry shortly".into(),
+                retry_after: BUSY_RETRY_AFTER_SECS,
+            },
             StoreError::DiskFull { .. } => ApiError::Unavailable {
                 message: "The daemon's disk is full: nothing was stored; retry later".into(),
                 retry_after: 30,

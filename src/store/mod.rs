@@ -52,6 +52,10 @@ pub enum StoreError {
     Locked(String),
     #[error("rocksdb: {0}")]
     Db(String),
+    /// The database could not be reached (a shared database failing over, a network cut):
+    /// nothing was written; the same request may succeed a moment later.
+    #[error("the database is unreachable: {0}")]
+    Unavailable(String),
     #[error("corrupt value in {family}: {error}")]
     Corrupt { family: &'static str, error: String },
     /// The data directory's filesystem is (nearly) full: nothing was written.

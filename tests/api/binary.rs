@@ -32,9 +32,14 @@ fn pump(stream: impl std::io::Read + Send + 'static, sink: Arc<Mutex<String>>) {
 }
 
 fn start(data_dir: &Path, env: &[(&str, &str)]) -> Daemon {
+    start_with(data_dir, env, &[])
+}
+
+fn start_with(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Daemon {
     let mut cmd = Command::new(BIN);
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(args)
         .env("BOTCADENCE_ADMIN_TOKEN", ADMIN_TOKEN)
         .env("BOTCADENCE_PLANS__FREE__REQUESTS_PER_MINUTE", "1000000")
         .env("BOTCADENCE_PLANS__FREE__WEBHOOKS_PER_SECOND", "1000000")
@@ -981,4 +986,45 @@ async fn an_idempotent_answer_survives_kill_9() {
     )
     .await;
     assert_eq!(list["total"], 1, "{list}");
+}
+
+/// Waits until the daemon's stderr contains `text`.
+fn wait_log(d: &Daemon, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = d.stderr.lock().unwrap().clone();
+        if log.contains(text) {
+            return log;
+        }
+        assert!(Instant::now() < deadline, "no {text:?} in: {log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_applies_the_log_level_and_names_what_needs_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("botcadence.toml");
+    std::fs::write(&config, "[log]\nlevel = \"info\"\n").unwrap();
+    let d = start_with(
+        &dir.path().join("data"),
+        &[],
+        &["--config", config.to_str().unwrap()],
+    );
+    let hup = |d: &Daemon| unsafe { libc::kill(d.child.id() as i32, libc::SIGHUP) };
+    std::fs::write(
+        &config,
+        "[log]\nlevel = \"debug\"\n[engine]\nworkflow_concurrency = 3\n",
+    )
+    .unwrap();
+    hup(&d);
+    wait_log(&d, "SIGHUP: [log] level applied");
+    let log = wait_log(&d, "take effect after a restart");
+    assert!(log.contains("[engine]"), "{log}");
+    // A file that does not load changes nothing, and the daemon keeps serving.
+    std::fs::write(&config, "[engine]\nworkflow_concurrency = \"many\"\n").unwrap();
+    hup(&d);
+    wait_log(&d, "the configuration does not load; nothing changed");
+    let res = reqwest::get(format!("{}/healthz", d.base)).await.unwrap();
+    assert_eq!(res.status(), 200);
 }

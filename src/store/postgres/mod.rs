@@ -31,8 +31,18 @@ use crate::store::StoreError;
 /// Connections for reads.
 const READ_CONNECTIONS: usize = 4;
 
+/// A connection that broke or could not be opened is `Unavailable` (retryable: a failover);
+/// an error the server answered with is `Db`.
 pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
-    StoreError::Db(format!("postgres: {e}"))
+    use std::error::Error as _;
+    let connection_level = e.is_closed()
+        || e.source()
+            .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
+    if connection_level {
+        StoreError::Unavailable(format!("postgres: {e}"))
+    } else {
+        StoreError::Db(format!("postgres: {e}"))
+    }
 }
 
 /// How to connect: the parsed URL, with the password from a file when one is configured.
