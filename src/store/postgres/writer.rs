@@ -147,12 +147,28 @@ async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, 
     } else {
         None
     };
+    // New executions without an idempotency key: one multi-row insert for all of them.
+    insert_all(
+        &tx,
+        batch.iter().filter_map(|j| match j {
+            Job::Accept {
+                execution,
+                dedupe: None,
+                ..
+            } => Some(execution.as_ref()),
+            _ => None,
+        }),
+    )
+    .await?;
     let mut outcomes = Vec::with_capacity(batch.len());
     for job in batch.iter() {
         let outcome = match job {
+            Job::Accept { dedupe: None, .. } => Outcome::Written(WriteOutcome::Written),
             Job::Accept {
-                execution, dedupe, ..
-            } => Outcome::Written(accept(&tx, execution, dedupe.as_ref()).await?),
+                execution,
+                dedupe: Some(dedupe),
+                ..
+            } => Outcome::Written(accept(&tx, execution, Some(dedupe)).await?),
             Job::Save {
                 execution, epoch, ..
             } => {
@@ -196,6 +212,40 @@ fn row_of(execution: &Execution) -> Row {
         record: codec::encode(execution),
         summary: codec::encode(&execution.summary()),
     }
+}
+
+/// Inserts executions in one statement (arrays unnested into rows): one round trip for a
+/// whole group commit instead of one per event.
+async fn insert_all<'e>(
+    tx: &Transaction<'_>,
+    executions: impl Iterator<Item = &'e Execution>,
+) -> Result<(), StoreError> {
+    let (mut ids, mut accounts, mut workflows, mut statuses) = (vec![], vec![], vec![], vec![]);
+    let (mut due, mut records, mut summaries) = (vec![], vec![], vec![]);
+    for e in executions {
+        let row = row_of(e);
+        ids.push(e.id.as_str());
+        accounts.push(e.account_id.as_str());
+        workflows.push(e.workflow_id.as_str());
+        statuses.push(row.status);
+        due.push(row.due_at_ms);
+        records.push(row.record);
+        summaries.push(row.summary);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO executions (id, account_id, workflow_id, status, due_at_ms, record, summary)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
+                              $6::bytea[], $7::bytea[])",
+        &[
+            &ids, &accounts, &workflows, &statuses, &due, &records, &summaries,
+        ],
+    )
+    .await
+    .map_err(db_error)?;
+    Ok(())
 }
 
 async fn accept(
