@@ -107,14 +107,26 @@ fn cookie_value(req: &HttpRequest) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// The `Set-Cookie` that opens (`Some(id)`) or clears (`None`) a session. `Secure` when the
-/// request came over https; browsers then send it over https only.
-pub fn session_cookie(req: &HttpRequest, id: Option<&str>) -> String {
-    let secure = if req.connection_info().scheme() == "https" {
-        "; Secure"
-    } else {
-        ""
+/// Whether a `Secure` cookie reaches the server again: over https, and on the loopback
+/// (`http://127.0.0.1`, `localhost`, `[::1]`), which browsers treat as a secure context.
+fn secure_context(req: &HttpRequest) -> bool {
+    let info = req.connection_info();
+    if info.scheme() == "https" {
+        return true;
+    }
+    let host = info.host();
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
     };
+    matches!(name, "localhost" | "[::1]") || name.starts_with("127.")
+}
+
+/// The `Set-Cookie` that opens (`Some(id)`) or clears (`None`) a session. `Secure` wherever
+/// the browser will still send it back (see [`secure_context`]): over https, and on the
+/// loopback even over http.
+pub fn session_cookie(req: &HttpRequest, id: Option<&str>) -> String {
+    let secure = if secure_context(req) { "; Secure" } else { "" };
     match id {
         Some(id) => format!(
             "{COOKIE}={id}; Path=/dashboard; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
@@ -329,17 +341,33 @@ mod tests {
     }
 
     #[test]
-    fn the_cookie_is_http_only_and_strict() {
-        let req = TestRequest::default().to_http_request();
-        let c = session_cookie(&req, Some("id"));
+    fn the_cookie_is_http_only_strict_and_secure_where_it_comes_back() {
+        let plain = TestRequest::default()
+            .insert_header((header::HOST, "botcadence.example:8080"))
+            .to_http_request();
+        let c = session_cookie(&plain, Some("id"));
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict"));
         assert!(
             !c.contains("Secure"),
-            "plain http cannot carry a Secure cookie"
+            "plain http elsewhere cannot carry a Secure cookie"
         );
         let https = TestRequest::default()
             .uri("https://example.com/dashboard")
             .to_http_request();
         assert!(session_cookie(&https, Some("id")).ends_with("; Secure"));
+        for host in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "[::1]:8080",
+            "localhost",
+        ] {
+            let loopback = TestRequest::default()
+                .insert_header((header::HOST, host))
+                .to_http_request();
+            assert!(
+                session_cookie(&loopback, Some("id")).ends_with("; Secure"),
+                "{host}"
+            );
+        }
     }
 }

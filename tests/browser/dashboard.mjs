@@ -365,7 +365,9 @@ async function scenarioSignInAndWorkflow(ctx) {
     equal(await text(page, 'h1'), 'Overview', 'heading');
     const cookies = await ctx.cookies(`${daemon.base}/dashboard`);
     const session = cookies.find((c) => c.name === 'bc_session');
-    check(session && session.httpOnly && session.sameSite === 'Strict', `session cookie: ${JSON.stringify(session)}`);
+    // Secure too: the loopback is a secure context for Chromium, so the cookie still comes back over http.
+    check(session && session.httpOnly && session.sameSite === 'Strict' && session.secure,
+      `session cookie: ${JSON.stringify(session)}`);
     check(!(await page.content()).includes(daemon.key), 'the API key is in the page');
     await settle(page, 'overview-empty');
   });
