@@ -169,16 +169,9 @@ async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, 
                 dedupe: Some(dedupe),
                 ..
             } => Outcome::Written(accept(&tx, execution, Some(dedupe)).await?),
-            Job::Save {
-                execution, epoch, ..
-            } => {
-                if current_epoch != Some(*epoch) {
-                    Outcome::Fenced(*epoch)
-                } else {
-                    save(&tx, execution).await?;
-                    Outcome::Written(WriteOutcome::Written)
-                }
-            }
+            // Written together below, when their epoch is current.
+            Job::Save { epoch, .. } if current_epoch != Some(*epoch) => Outcome::Fenced(*epoch),
+            Job::Save { .. } => Outcome::Written(WriteOutcome::Written),
             Job::Statements { statements, .. } => {
                 for s in statements {
                     let params: Vec<&(dyn ToSql + Sync)> = s
@@ -193,6 +186,16 @@ async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, 
         };
         outcomes.push(outcome);
     }
+    save_all(
+        &tx,
+        batch.iter().filter_map(|j| match j {
+            Job::Save {
+                execution, epoch, ..
+            } if current_epoch == Some(*epoch) => Some(execution.as_ref()),
+            _ => None,
+        }),
+    )
+    .await?;
     tx.commit().await.map_err(db_error)?;
     Ok(outcomes)
 }
@@ -303,18 +306,31 @@ async fn accept(
     Ok(WriteOutcome::Written)
 }
 
-async fn save(tx: &Transaction<'_>, execution: &Execution) -> Result<(), StoreError> {
-    let row = row_of(execution);
+/// Records the progress of several executions in one statement.
+async fn save_all<'e>(
+    tx: &Transaction<'_>,
+    executions: impl Iterator<Item = &'e Execution>,
+) -> Result<(), StoreError> {
+    let (mut ids, mut statuses, mut due) = (vec![], vec![], vec![]);
+    let (mut records, mut summaries) = (vec![], vec![]);
+    for e in executions {
+        let row = row_of(e);
+        ids.push(e.id.as_str());
+        statuses.push(row.status);
+        due.push(row.due_at_ms);
+        records.push(row.record);
+        summaries.push(row.summary);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
     tx.execute(
-        "UPDATE executions SET status = $2, due_at_ms = $3, record = $4, summary = $5
-         WHERE id = $1",
-        &[
-            &execution.id,
-            &row.status,
-            &row.due_at_ms,
-            &row.record,
-            &row.summary,
-        ],
+        "UPDATE executions SET status = u.status, due_at_ms = u.due_at_ms, record = u.record,
+                               summary = u.summary
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::bytea[])
+              AS u(id, status, due_at_ms, record, summary)
+         WHERE executions.id = u.id",
+        &[&ids, &statuses, &due, &records, &summaries],
     )
     .await
     .map_err(db_error)?;
