@@ -161,6 +161,26 @@ pub enum HookVerify {
     HmacSha256,
 }
 
+/// How a webhook answers the one who posted the event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResponseMode {
+    /// 202 once the event is stored (the default).
+    Async,
+    /// The execution's result once it finished, or 202 when it takes longer than `timeout_ms`.
+    Sync,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookResponse {
+    pub mode: ResponseMode,
+    /// How long a synchronous answer waits for the execution to finish.
+    pub timeout_ms: u64,
+    /// The step (0-based) whose output is the result; default: the last `transform`'s.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Hook {
     pub id: String,
@@ -171,6 +191,8 @@ pub struct Hook {
     pub verify: HookVerify,
     #[serde(with = "rfc3339_ms")]
     pub created_at: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response: Option<HookResponse>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -338,6 +360,7 @@ mod tests {
             secret: SecretText::new("whsec_c2VjcmV0IHNlY3JldCBzZWNyZXQ=".into()),
             verify: HookVerify::HmacSha256,
             created_at: 0,
+            response: None,
         };
         let printed = format!("{hook:?} {hook:#?}");
         assert!(!printed.contains("c2VjcmV0"), "{printed}");

@@ -50,6 +50,27 @@ const (
 	HookVerifyHMACSHA256 HookVerify = "hmac_sha256"
 )
 
+// ResponseMode is how a webhook answers whoever posts an event.
+type ResponseMode string
+
+// The response modes of a webhook.
+const (
+	// ResponseAsync answers 202 once the event is stored (the default).
+	ResponseAsync ResponseMode = "async"
+	// ResponseSync waits for the execution to finish and answers 200 with its result, or
+	// 202 past the timeout.
+	ResponseSync ResponseMode = "sync"
+)
+
+// HookResponse configures a synchronous webhook.
+type HookResponse struct {
+	Mode ResponseMode `json:"mode"`
+	// TimeoutMS is 1–30000 milliseconds; 10000 when zero.
+	TimeoutMS int64 `json:"timeout_ms,omitempty"`
+	// Step (0-based) names the step whose output is the result; the last transform's when nil.
+	Step *int `json:"step,omitempty"`
+}
+
 // Plan is an account's plan.
 type Plan string
 
@@ -126,6 +147,8 @@ type Webhook struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	// Secret is only in the answer to the webhook's creation.
 	Secret string `json:"secret,omitempty"`
+	// Response is set when the webhook was created with one.
+	Response *HookResponse `json:"response,omitempty"`
 }
 
 // WebhookList is one page of webhooks.
@@ -142,6 +165,8 @@ type CreateWebhookParams struct {
 	Event      string `json:"event"`
 	// Verify is "none" when empty.
 	Verify HookVerify `json:"verify,omitempty"`
+	// Response makes the webhook synchronous; nil answers 202 once stored.
+	Response *HookResponse `json:"response,omitempty"`
 }
 
 // ListWebhooksParams pages Webhooks.List. Zero values are left out.
@@ -228,6 +253,10 @@ type Accepted struct {
 	Status      ExecutionStatus `json:"status"`
 	// Duplicate is true when the Idempotency-Key or webhook-id was seen before.
 	Duplicate bool `json:"duplicate,omitempty"`
+	// Result is a synchronous webhook's result (its execution finished in time).
+	Result json.RawMessage `json:"result,omitempty"`
+	// Error is why a synchronous webhook's execution failed, when it did.
+	Error string `json:"error,omitempty"`
 }
 
 // APIKey is an account's API key (schema ApiKey).

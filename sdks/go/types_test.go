@@ -65,6 +65,7 @@ func TestSchemasHaveTypes(t *testing.T) {
 		"UpdateAccount":     UpdateAccountParams{Name: "n", Plan: PlanPro, Limits: &LimitsPatch{}},
 		"UpdateWorkflow":    UpdateWorkflowParams{},
 		"Webhook":           Webhook{},
+		"HookResponse":      HookResponse{},
 		"WebhookList":       WebhookList{},
 		"Workflow":          Workflow{},
 		"WorkflowList":      WorkflowList{},
@@ -85,6 +86,7 @@ func TestSchemasHaveTypes(t *testing.T) {
 	enums := map[string][]string{
 		"ExecutionStatus": {string(ExecutionQueued), string(ExecutionRunning), string(ExecutionSuccess), string(ExecutionFailed)},
 		"HookVerify":      {string(HookVerifyNone), string(HookVerifyHMACSHA256)},
+		"ResponseMode":    {string(ResponseAsync), string(ResponseSync)},
 		"Plan":            {string(PlanFree), string(PlanPro), string(PlanEnterprise)},
 		"TriggerType":     {string(TriggerWebhook)},
 		"WorkflowStatus":  {string(WorkflowDraft), string(WorkflowActive), string(WorkflowPaused)},

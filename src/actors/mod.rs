@@ -83,6 +83,9 @@ pub(crate) struct Shared {
     running: AtomicUsize,
     /// The daemon's one shutdown signal: the refill stops, queued runs stay stored.
     shutdown: CancellationToken,
+    /// Ids of executions this daemon just finished, for answers that wait on them
+    /// (synchronous hooks). Best effort: a waiter that lags re-reads the store.
+    finished: tokio::sync::broadcast::Sender<Arc<str>>,
     /// Every execution task, so shutdown can wait for the running ones.
     tasks: TaskTracker,
     /// Where executions run.
@@ -143,6 +146,7 @@ impl Engine {
             actor_idle,
             running: AtomicUsize::new(0),
             shutdown,
+            finished: tokio::sync::broadcast::channel(FINISHED_EVENTS).0,
             tasks: TaskTracker::new(),
             runners,
             runtime: runtime.clone(),
@@ -159,6 +163,11 @@ impl Engine {
     /// None only if the id is already held, which a fresh id never is.
     pub fn claim(&self, execution_id: &str) -> Option<Claim> {
         self.shared.claims.try_claim(execution_id)
+    }
+
+    /// Hears the ids of executions this daemon finishes from now on.
+    pub fn finished_events(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
+        self.shared.finished.subscribe()
     }
 
     /// The earliest due time of any unfinished execution, as of the refill's last pass.
@@ -284,6 +293,9 @@ impl Engine {
         self.running()
     }
 }
+
+/// Finished ids kept for slow listeners before they lag (and fall back to reading the store).
+const FINISHED_EVENTS: usize = 4096;
 
 /// Executions of one account the refill holds at once: enough to keep every one of a
 /// workflow's concurrent runs busy twice over, small enough that a backlog of millions costs

@@ -164,7 +164,10 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     .await;
 
     match result {
-        Ok(RunResult::Finished(status)) => record_finished(status, execution.duration_ms),
+        Ok(RunResult::Finished(status)) => {
+            record_finished(status, execution.duration_ms);
+            let _ = shared.finished.send(Arc::from(execution.id.as_str()));
+        }
         // Its due time is stored: the refill brings it back then. Nothing stays in memory.
         Ok(RunResult::Suspended { until_ms }) => engine.due_at(until_ms),
         Ok(RunResult::NotPersisted(error)) => {

@@ -14,6 +14,8 @@
 //! says `success` or `failed` instead of `queued`. The run has no effect outside this request,
 //! so a failed write loses nothing that was acknowledged.
 
+use std::time::Duration;
+
 use actix_web::http::header::{CONTENT_LENGTH, HeaderName};
 use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
@@ -22,8 +24,9 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::body_guard::BodyCharge;
 use super::error::{ApiError, payload_error, too_large};
+use super::sync_reply;
 use crate::actors::intake::{self, Accepted, Idempotency, NewExecution};
-use crate::model::{Account, HookVerify, WorkflowStatus};
+use crate::model::{Account, HookVerify, ResponseMode, WorkflowStatus};
 use crate::ratelimit::effective_limits;
 use crate::signature::{SIGNATURE_HEADER, verify_hex, verify_standard_webhook};
 use crate::timefmt::now_ms;
@@ -269,7 +272,7 @@ fn check_signature(
            ("Idempotency-Key" = Option<String>, Header, description = "Seen again within 24 h: 200 with the original execution")),
     request_body(content = serde_json::Value, description = "The event: any JSON value (at most 100 levels deep)"),
     responses((status = 202, description = "Stored; queued, or already finished when the workflow is pure", body = super::openapi::Accepted),
-              (status = 200, description = "A duplicate: the original execution", body = super::openapi::Accepted),
+              (status = 200, description = "A duplicate (the original execution), or a synchronous hook's execution finished in time, with its result", body = super::openapi::Accepted),
               (status = 401, description = "Signature missing or wrong", body = super::openapi::ErrorEnvelope),
               (status = 408, description = "The body did not arrive in time", body = super::openapi::ErrorEnvelope),
               (status = 409, description = "The workflow is not active", body = super::openapi::ErrorEnvelope),
@@ -412,6 +415,16 @@ async fn accept(
             ..
         } => {
             outcome("accepted");
+            if let Some(r) = hook.response.filter(|r| r.mode == ResponseMode::Sync)
+                && let Some(done) = sync_reply::wait_finished(
+                    state,
+                    &execution_id,
+                    Duration::from_millis(r.timeout_ms),
+                )
+                .await
+            {
+                return Ok(HttpResponse::Ok().json(sync_reply::body(&done, r.step)));
+            }
             Ok(HttpResponse::Accepted()
                 .content_type("application/json")
                 .body(accepted_body(&execution_id, status.as_str())))

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod openapi_actions;
 pub mod pagination;
 pub mod request;
+pub mod sync_reply;
 pub mod views;
 pub mod webhooks;
 pub mod workflows;

@@ -201,13 +201,19 @@ pub struct ExecutionList {
     pub per_page: u64,
 }
 
-/// The answer to an accepted event (202, or 200 for a duplicate).
+/// The answer to an accepted event: 202 once stored; 200 for a duplicate, or for a
+/// synchronous hook whose execution finished within its `timeout_ms` (then with `result`).
 #[derive(ToSchema)]
 pub struct Accepted {
     pub execution_id: String,
     pub status: ExecutionStatus,
     /// Present (true) when an `Idempotency-Key` or `webhook-id` was seen before (200).
     pub duplicate: Option<bool>,
+    /// Synchronous hooks: the output of the step the hook names, else of the last
+    /// `transform` (null when there is none).
+    pub result: Option<serde_json::Value>,
+    /// Synchronous hooks: why the execution failed, when it did.
+    pub error: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -215,6 +221,27 @@ pub struct Accepted {
 pub enum HookVerify {
     None,
     HmacSha256,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum ResponseMode {
+    Async,
+    Sync,
+}
+
+/// How the hook answers whoever posts an event: `async` (the default) answers 202 once the
+/// event is stored; `sync` waits for the execution to finish and answers 200 with its result,
+/// or 202 as usual when it takes longer than `timeout_ms`.
+#[derive(ToSchema)]
+pub struct HookResponse {
+    pub mode: ResponseMode,
+    /// Milliseconds, 1–30000; 10000 when absent.
+    #[schema(minimum = 1, maximum = 30000)]
+    pub timeout_ms: Option<u64>,
+    /// The step (0-based) whose output is the result; the last `transform`'s when absent.
+    #[schema(minimum = 0)]
+    pub step: Option<u64>,
 }
 
 #[derive(ToSchema)]
@@ -229,6 +256,8 @@ pub struct Webhook {
     pub created_at: String,
     /// Only in the answer to its creation: shown once.
     pub secret: Option<String>,
+    /// Present when the hook was created with one.
+    pub response: Option<HookResponse>,
 }
 
 #[derive(ToSchema)]
@@ -239,6 +268,8 @@ pub struct CreateWebhook {
     pub event: String,
     /// `none` when absent.
     pub verify: Option<HookVerify>,
+    /// `async` when absent.
+    pub response: Option<HookResponse>,
 }
 
 #[derive(ToSchema)]

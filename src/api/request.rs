@@ -95,6 +95,16 @@ pub struct CreateHook {
     pub workflow_id: Option<String>,
     pub event: Option<String>,
     pub verify: Option<HookVerify>,
+    pub response: Option<HookResponseRequest>,
+}
+
+/// A hook's `response`: `{"mode": "sync", "timeout_ms": 5000, "step": 1}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookResponseRequest {
+    pub mode: crate::model::ResponseMode,
+    pub timeout_ms: Option<u64>,
+    pub step: Option<usize>,
 }
 
 /// Custom limits: any of the three numbers (the others come from the Enterprise defaults),

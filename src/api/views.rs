@@ -31,14 +31,18 @@ pub fn execution(e: &Execution) -> Value {
 
 /// A hook as listed and fetched: without its secret (shown once, at creation).
 pub fn hook(h: &Hook, public_url: &str) -> Value {
-    json!({
+    let mut v = json!({
         "id": h.id,
         "url": format!("{public_url}/webhooks/{}", h.id),
         "workflow_id": h.workflow_id,
         "event": h.event,
         "verify": h.verify,
         "created_at": rfc3339(h.created_at),
-    })
+    });
+    if let Some(r) = &h.response {
+        v["response"] = json!(r);
+    }
+    v
 }
 
 pub fn api_key(k: &ApiKey) -> Value {

@@ -13,7 +13,7 @@ use super::pagination::Page;
 use super::request::{CreateHook, typed};
 use super::views;
 use super::workflows::owned_workflow;
-use crate::model::{Hook, HookVerify};
+use crate::model::{Hook, HookResponse, HookVerify};
 use crate::timefmt::now_ms;
 
 fn owned_hook(state: &AppState, auth: &Authed, id: &str) -> Result<std::sync::Arc<Hook>, ApiError> {
@@ -49,6 +49,10 @@ pub async fn create(
     };
     let verify = body.verify.unwrap_or(HookVerify::None);
     let workflow = owned_workflow(&state, &auth, &workflow_id)?;
+    let response = body
+        .response
+        .map(|r| checked_response(r, workflow.actions.len()))
+        .transpose()?;
     let hook = Hook {
         id: crate::ids::hook_id(),
         account_id: auth.account.id.clone(),
@@ -57,6 +61,7 @@ pub async fn create(
         secret: crate::credentials::generate_signing_secret(),
         verify,
         created_at: now_ms(),
+        response,
     };
     let _guard = state.catalog.write_lock().await;
     if state.catalog.workflow(&workflow.id).is_none() {
@@ -67,6 +72,39 @@ pub async fn create(
     body["secret"] = Value::String(hook.secret.expose().to_string());
     state.catalog.put_hook(hook);
     Ok(HttpResponse::Created().json(body))
+}
+
+/// Longest a synchronous hook may hold its caller.
+pub const MAX_SYNC_TIMEOUT_MS: u64 = 30_000;
+const DEFAULT_SYNC_TIMEOUT_MS: u64 = 10_000;
+
+/// A hook's `response`, within bounds; `step` must name one of the workflow's steps.
+fn checked_response(
+    r: super::request::HookResponseRequest,
+    steps: usize,
+) -> Result<HookResponse, ApiError> {
+    let timeout_ms = r.timeout_ms.unwrap_or(DEFAULT_SYNC_TIMEOUT_MS);
+    if !(1..=MAX_SYNC_TIMEOUT_MS).contains(&timeout_ms) {
+        return Err(ApiError::field(
+            "response.timeout_ms",
+            "invalid",
+            format!("The 'response.timeout_ms' field must be from 1 to {MAX_SYNC_TIMEOUT_MS}"),
+        ));
+    }
+    if r.step.is_some_and(|s| s >= steps) {
+        return Err(ApiError::field(
+            "response.step",
+            "invalid",
+            format!(
+                "The 'response.step' field must name one of the workflow's {steps} steps (0-based)"
+            ),
+        ));
+    }
+    Ok(HookResponse {
+        mode: r.mode,
+        timeout_ms,
+        step: r.step,
+    })
 }
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", operation_id = "listWebhooks",

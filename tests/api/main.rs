@@ -20,4 +20,5 @@ mod idempotency;
 mod ingest;
 mod limits;
 mod ratelimit;
+mod sync_hooks;
 mod workflows;

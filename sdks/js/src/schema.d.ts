@@ -359,12 +359,22 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description The answer to an accepted event (202, or 200 for a duplicate). */
+        /**
+         * @description The answer to an accepted event: 202 once stored; 200 for a duplicate, or for a
+         *     synchronous hook whose execution finished within its `timeout_ms` (then with `result`).
+         */
         Accepted: {
             execution_id: string;
             status: components["schemas"]["ExecutionStatus"];
             /** @description Present (true) when an `Idempotency-Key` or `webhook-id` was seen before (200). */
             duplicate?: boolean | null;
+            /**
+             * @description Synchronous hooks: the output of the step the hook names, else of the last
+             *     `transform` (null when there is none).
+             */
+            result?: unknown;
+            /** @description Synchronous hooks: why the execution failed, when it did. */
+            error?: string | null;
         };
         Account: {
             id: string;
@@ -414,6 +424,7 @@ export interface components {
             workflow_id: string;
             event: string;
             verify?: null | components["schemas"]["HookVerify"];
+            response?: null | components["schemas"]["HookResponse"];
         };
         /** @description `POST /v1/workflows`. */
         CreateWorkflow: {
@@ -500,6 +511,24 @@ export interface components {
         Health: {
             status: string;
         };
+        /**
+         * @description How the hook answers whoever posts an event: `async` (the default) answers 202 once the
+         *     event is stored; `sync` waits for the execution to finish and answers 200 with its result,
+         *     or 202 as usual when it takes longer than `timeout_ms`.
+         */
+        HookResponse: {
+            mode: components["schemas"]["ResponseMode"];
+            /**
+             * Format: int64
+             * @description Milliseconds, 1–30000; 10000 when absent.
+             */
+            timeout_ms?: number | null;
+            /**
+             * Format: int64
+             * @description The step (0-based) whose output is the result; the last `transform`'s when absent.
+             */
+            step?: number | null;
+        };
         /** @enum {string} */
         HookVerify: "none" | "hmac_sha256";
         Limits: {
@@ -521,6 +550,8 @@ export interface components {
         };
         /** @enum {string} */
         Plan: "free" | "pro" | "enterprise";
+        /** @enum {string} */
+        ResponseMode: "async" | "sync";
         SigningSecret: {
             /**
              * @description `whsec_` + base64: signs outgoing `http_request` calls (`X-Botcadence-Signature`, and
@@ -577,6 +608,7 @@ export interface components {
             created_at: string;
             /** @description Only in the answer to its creation: shown once. */
             secret?: string | null;
+            response?: null | components["schemas"]["HookResponse"];
         };
         WebhookList: {
             data: components["schemas"]["Webhook"][];
@@ -1895,7 +1927,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description A duplicate: the original execution */
+            /** @description A duplicate (the original execution), or a synchronous hook's execution finished in time, with its result */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -13,16 +13,17 @@ __all__ = [
     "CreateApiKey", "CreateWebhook", "CreateWorkflow", "DelayAction", "DelayConfig",
     "ErrorBody", "ErrorDetails", "ErrorEnvelope", "Execution", "ExecutionList",
     "ExecutionStatus", "ExecutionSummary", "ExecutionTrigger", "FilterAction", "FilterConfig",
-    "Health", "HookVerify", "HttpMethod", "HttpRequestAction", "HttpRequestConfig", "Limits",
-    "LimitsPatch", "Plan", "RetryPolicy", "SendEmailAction", "SendEmailConfig", "SigningSecret",
-    "StepRecord", "TemplateValue", "TransformAction", "TransformConfig", "Trigger",
-    "TriggerType", "UpdateAccount", "UpdateWorkflow", "Webhook", "WebhookList", "Workflow",
-    "WorkflowList", "WorkflowStatus",
+    "Health", "HookResponse", "HookVerify", "HttpMethod", "HttpRequestAction",
+    "HttpRequestConfig", "Limits", "LimitsPatch", "Plan", "ResponseMode", "RetryPolicy",
+    "SendEmailAction", "SendEmailConfig", "SigningSecret", "StepRecord", "TemplateValue",
+    "TransformAction", "TransformConfig", "Trigger", "TriggerType", "UpdateAccount",
+    "UpdateWorkflow", "Webhook", "WebhookList", "Workflow", "WorkflowList", "WorkflowStatus",
 ]
 
 ExecutionStatus = Literal["queued", "running", "success", "failed"]
 WorkflowStatus = Literal["draft", "active", "paused"]
 HookVerify = Literal["none", "hmac_sha256"]
+ResponseMode = Literal["async", "sync"]
 Plan = Literal["free", "pro", "enterprise"]
 TriggerType = Literal["webhook"]
 HttpMethod = Literal[
@@ -187,8 +188,21 @@ class _CreateWebhookRequired(TypedDict):
     event: str
 
 
+class _HookResponseRequired(TypedDict):
+    mode: ResponseMode
+
+
+class HookResponse(_HookResponseRequired, total=False):
+    """How a webhook answers: "sync" waits for the execution (up to timeout_ms, 1-30000,
+    default 10000) and answers 200 with its result; "async" (the default) answers 202."""
+
+    timeout_ms: Optional[int]
+    step: Optional[int]
+
+
 class CreateWebhook(_CreateWebhookRequired, total=False):
     verify: Optional[HookVerify]
+    response: Optional[HookResponse]
 
 
 class _WebhookRequired(TypedDict):
@@ -202,6 +216,7 @@ class _WebhookRequired(TypedDict):
 
 class Webhook(_WebhookRequired, total=False):
     secret: Optional[str]
+    response: Optional[HookResponse]
 
 
 class WebhookList(TypedDict):
@@ -277,6 +292,8 @@ class _AcceptedRequired(TypedDict):
 
 class Accepted(_AcceptedRequired, total=False):
     duplicate: Optional[bool]
+    result: Any
+    error: Optional[str]
 
 
 class CreateApiKey(TypedDict, total=False):
