@@ -455,9 +455,12 @@ fn spawn_background(state: &web::Data<AppState>) {
                     () = s.shutdown.cancelled() => return,
                     () = tokio::time::sleep(CATALOG_REFRESH) => {}
                 }
+                // Read under the catalog's write lock: a local change committed between the
+                // read and the apply would otherwise be undone by an older snapshot (a revoked
+                // key coming back).
+                let _guard = s.catalog.write_lock().await;
                 match s.store.load_catalog().await {
                     Ok(snapshot) => {
-                        let _guard = s.catalog.write_lock().await;
                         let changes = s.catalog.sync_with(snapshot);
                         for id in &changes.changed_workflows {
                             s.engine.workflow_changed(id);

@@ -87,6 +87,8 @@ pub fn inherited_listener() -> Option<std::net::TcpListener> {
         Ok(_) => Some(listener),
         Err(e) => {
             tracing::error!(error = %e, "LISTEN_FDS is set but descriptor 3 is not a TCP socket");
+            // Not ours to close.
+            let _ = std::os::fd::IntoRawFd::into_raw_fd(listener);
             None
         }
     }

@@ -175,6 +175,7 @@ async fn the_catalog_round_trips() {
             secret: SecretText::new("whsec_y".into()),
             verify: HookVerify::None,
             created_at: 1,
+            response: None,
         };
         s.put_hook(&hook).await.unwrap();
         let mut renamed = account("acct_1");

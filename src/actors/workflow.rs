@@ -124,6 +124,11 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
         // Shutting down: leave it stored; it resumes on the next start.
         return;
     }
+    if shared.store.lease().map(|l| l.epoch) != Some(job.lease.epoch) {
+        // Another daemon took the work over since this job was claimed: it runs it there.
+        // Starting here would repeat its first effect before the epoch refused the record.
+        return;
+    }
     shared.running.fetch_add(1, Ordering::AcqRel);
     let _running = Running(&engine);
     // The slot and the claim are released when this function returns, after the run's last

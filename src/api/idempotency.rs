@@ -246,7 +246,11 @@ pub async fn guard(
         sealed_body: seal(&account_id, &key, &body),
         at_ms: now_ms(),
     };
-    if let Err(e) = state.store.put_stored_reply(&stored_under, &reply).await {
+    // Written by a task of its own: dropping this request (a broken connection, a shutdown)
+    // must not leave the object without its answer.
+    let store = state.store.clone();
+    let write = tokio::spawn(async move { store.put_stored_reply(&stored_under, &reply).await });
+    if let Ok(Err(e)) = write.await {
         // What was asked is done and the answer goes out; only a retry of it is unprotected.
         tracing::warn!(error = %e, "could not store the answer to an idempotent request");
     }

@@ -415,6 +415,9 @@ async fn accept(
             ..
         } => {
             outcome("accepted");
+            // Waiting holds the connection only: the body and its memory charge go now.
+            drop(charge);
+            drop(body);
             if let Some(r) = hook.response.filter(|r| r.mode == ResponseMode::Sync)
                 && let Some(done) = sync_reply::wait_finished(
                     state,

@@ -119,7 +119,10 @@ fn secure_context(req: &HttpRequest) -> bool {
         Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     };
-    matches!(name, "localhost" | "[::1]") || name.starts_with("127.")
+    matches!(name, "localhost" | "[::1]")
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The `Set-Cookie` that opens (`Some(id)`) or clears (`None`) a session. `Secure` wherever
@@ -355,6 +358,10 @@ mod tests {
             .uri("https://example.com/dashboard")
             .to_http_request();
         assert!(session_cookie(&https, Some("id")).ends_with("; Secure"));
+        let lookalike = TestRequest::default()
+            .insert_header((header::HOST, "127.example.com"))
+            .to_http_request();
+        assert!(!session_cookie(&lookalike, Some("id")).contains("Secure"));
         for host in [
             "127.0.0.1:8080",
             "localhost:8080",

@@ -31,11 +31,21 @@ use crate::store::StoreError;
 /// Connections for reads.
 const READ_CONNECTIONS: usize = 4;
 
-/// A connection that broke or could not be opened is `Unavailable` (retryable: a failover);
-/// an error the server answered with is `Db`.
+/// A connection that broke or could not be opened, and the server's transient refusals (a
+/// shutting-down or read-only server during a failover, a deadlock or serialization failure,
+/// exhausted resources) are `Unavailable`: nothing was written and the same request may
+/// succeed a moment later. Any other error the server answered with is `Db`.
 pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
     use std::error::Error as _;
+    let transient_state = e.code().is_some_and(|c| {
+        let c = c.code();
+        c.starts_with("08")
+            || c.starts_with("40")
+            || c.starts_with("53")
+            || matches!(c, "57P01" | "57P02" | "57P03" | "25006")
+    });
     let connection_level = e.is_closed()
+        || transient_state
         || e.source()
             .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
     if connection_level {
@@ -56,6 +66,13 @@ pub fn connection_config(url: &str, password: Option<&str>) -> Result<Config, St
     if config.get_application_name().is_none() {
         config.application_name("botcadence");
     }
+    // A host that vanished without a reset (power loss, a moved address) is noticed within
+    // seconds, not after TCP's retransmissions, so requests get their 503 in time.
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(5));
+    }
+    config.keepalives(true);
+    config.keepalives_idle(std::time::Duration::from_secs(10));
     Ok(config)
 }
 

@@ -60,6 +60,14 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     ALTER TABLE leases ADD COLUMN expires_at_ms bigint NOT NULL DEFAULT 0;
     "#,
     ),
+    (
+        3,
+        r#"
+    -- Execution ids are compared and ordered as bytes (time-ordered hex, range bounds with
+    -- '~'): under a linguistic collation ('en_US.UTF-8') '_' and '~' do not sort by byte.
+    ALTER TABLE executions ALTER COLUMN id TYPE text COLLATE "C";
+    "#,
+    ),
 ];
 
 /// The version this build expects.

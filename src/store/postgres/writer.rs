@@ -44,6 +44,9 @@ pub enum Job {
     },
 }
 
+/// Longest a group commit may take before its writes are answered `Unavailable`.
+const COMMIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 #[derive(Clone)]
 pub struct Writer {
     queue: mpsc::Sender<Job>,
@@ -71,12 +74,25 @@ async fn run(config: Config, mut jobs: mpsc::Receiver<Job>, max_batch: usize) {
     let mut batch = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         let started = std::time::Instant::now();
-        let result = match client.as_mut().filter(|c| !c.is_closed()) {
-            Some(c) => commit(c, &mut batch).await,
-            None => match connect(&config).await {
-                Ok(c) => commit(client.insert(c), &mut batch).await,
-                Err(e) => Err(e),
-            },
+        let attempt = async {
+            match client.as_mut().filter(|c| !c.is_closed()) {
+                Some(c) => commit(c, &mut batch).await,
+                None => match connect(&config).await {
+                    Ok(c) => commit(client.insert(c), &mut batch).await,
+                    Err(e) => Err(e),
+                },
+            }
+        };
+        // A commit that does not come back (a primary gone silent) fails the batch in time;
+        // the connection is dropped and opened again for the next one.
+        let result = match tokio::time::timeout(COMMIT_TIMEOUT, attempt).await {
+            Ok(r) => r,
+            Err(_) => {
+                client = None;
+                Err(StoreError::Unavailable(format!(
+                    "postgres: no commit within {COMMIT_TIMEOUT:?}"
+                )))
+            }
         };
         metrics::histogram!("botcadence_store_commit_seconds")
             .record(started.elapsed().as_secs_f64());
