@@ -1,8 +1,9 @@
 //! The store: everything the daemon keeps, behind one interface in our own terms — accept an
 //! event, checkpoint progress, read and list executions, read due work, catalog reads and
-//! writes, retention, health. The engine and the API speak only to [`Store`]; RocksDB
-//! (`rocks`) is its one implementation and the default, and another backend implements the
-//! same trait. Column families, keys and write batches stay inside the implementation.
+//! writes, retention, health. The engine and the API speak only to [`Store`]. RocksDB
+//! (`rocks`, embedded) is the default implementation; PostgreSQL (`postgres`) is the other,
+//! shared by several daemons. Column families, tables, keys and batches stay inside each
+//! implementation; `tests/store_contract.rs` holds both to the same behaviour.
 
 pub mod codec;
 #[cfg(feature = "postgres")]
