@@ -43,6 +43,17 @@ pub fn execution_id(received_us: i64) -> String {
 }
 
 /// Webhook id: 128 random bits, because the URL carrying it is the only credential.
+/// Lowest execution id created at or after `micros` (ids sort by their creation time).
+pub fn exec_id_floor(micros: i64) -> String {
+    format!("exec_{:016x}", micros.max(0) as u64)
+}
+
+/// An id greater than every execution id created at or before `micros`.
+pub fn exec_id_ceiling(micros: i64) -> String {
+    // '~' sorts after every hex digit.
+    format!("exec_{:016x}~", micros.max(0) as u64)
+}
+
 pub fn hook_id() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);

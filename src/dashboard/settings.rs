@@ -55,9 +55,10 @@ fn settings_html(
 }
 
 pub async fn page(state: web::Data<AppState>, signed: SignedIn) -> Result<HttpResponse, DashError> {
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(settings_html(&state, &signed, None)?))
+    Ok(render::html(
+        actix_web::http::StatusCode::OK,
+        settings_html(&state, &signed, None)?,
+    ))
 }
 
 /// Generates a key and shows it in the answer to the POST itself, once.
@@ -78,9 +79,10 @@ pub async fn create_key(
         state.public_url,
         created["key"].as_str().unwrap_or_default()
     ));
-    Ok(HttpResponse::Created()
-        .content_type("text/html; charset=utf-8")
-        .body(settings_html(&state, &signed, Some(created))?))
+    Ok(render::html(
+        actix_web::http::StatusCode::CREATED,
+        settings_html(&state, &signed, Some(created))?,
+    ))
 }
 
 pub async fn revoke_key(

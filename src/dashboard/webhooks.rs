@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::guard::{DashError, SignedIn};
+use super::render::html;
 use super::{json_of, render, see_other};
 use crate::api::AppState;
 use crate::api::webhooks as api_webhooks;
@@ -49,12 +50,6 @@ fn page(
             "csrf": signed.session.csrf_token,
         }),
     ))
-}
-
-fn html(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body)
 }
 
 pub async fn list(state: web::Data<AppState>, signed: SignedIn) -> Result<HttpResponse, DashError> {

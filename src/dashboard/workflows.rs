@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
 use super::guard::{DashError, SignedIn};
+use super::render::html;
 use super::{json_of, render, see_other};
 use crate::api::AppState;
 use crate::api::error::ApiError;
@@ -108,19 +110,7 @@ fn new_page(signed: &SignedIn, definition: &str, error: Option<Value>) -> String
 
 pub async fn new_form(signed: SignedIn) -> Result<HttpResponse, DashError> {
     signed.account()?;
-    Ok(html(new_page(&signed, NEW_WORKFLOW, None)))
-}
-
-fn html(body: String) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .body(body)
-}
-
-fn html_status(status: actix_web::http::StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(body)
+    Ok(html(StatusCode::OK, new_page(&signed, NEW_WORKFLOW, None)))
 }
 
 pub async fn create(
@@ -142,7 +132,7 @@ pub async fn create(
             let id = body["id"].as_str().unwrap_or_default();
             Ok(see_other(&format!("/dashboard/workflows/{id}")))
         }
-        Err(e) => Ok(html_status(
+        Err(e) => Ok(html(
             actix_web::ResponseError::status_code(&e),
             new_page(&signed, &text, Some(editor_error(&e))),
         )),
@@ -191,13 +181,10 @@ pub async fn show(
     path: web::Path<String>,
 ) -> Result<HttpResponse, DashError> {
     let wf = api_workflows::owned_workflow(&state, signed.account()?, &path)?;
-    Ok(html(workflow_page(
-        &state,
-        &signed,
-        &wf,
-        &definition_of(&wf),
-        None,
-    )))
+    Ok(html(
+        StatusCode::OK,
+        workflow_page(&state, &signed, &wf, &definition_of(&wf), None),
+    ))
 }
 
 pub async fn update(
@@ -218,7 +205,7 @@ pub async fn update(
     match updated {
         Ok(wf) => Ok(see_other(&format!("/dashboard/workflows/{}", wf.id))),
         Err(ApiError::NotFound(_)) => Err(DashError::NotFound),
-        Err(e) => Ok(html_status(
+        Err(e) => Ok(html(
             actix_web::ResponseError::status_code(&e),
             workflow_page(&state, &signed, &wf, &text, Some(editor_error(&e))),
         )),

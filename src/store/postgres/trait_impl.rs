@@ -211,7 +211,7 @@ impl Store for PgStore {
     ) -> StoreFuture<'_, usize> {
         Box::pin(async move {
             let client = self.client().await?;
-            let upper = format!("exec_{:016x}", (cutoff_ms.max(0) * 1000) as u64);
+            let upper = crate::ids::exec_id_floor(cutoff_ms * 1000);
             let mut deleted = 0usize;
             loop {
                 let n = client

@@ -171,16 +171,7 @@ pub fn counter(workflow_id: &str, status: Option<ExecutionStatus>) -> Vec<u8> {
     ])
 }
 
-/// Lowest execution id created at or after `micros`.
-pub fn exec_id_floor(micros: i64) -> String {
-    format!("exec_{:016x}", micros.max(0) as u64)
-}
-
-/// An id greater than every execution id created at or before `micros`.
-pub fn exec_id_ceiling(micros: i64) -> String {
-    // '~' sorts after every hex digit.
-    format!("exec_{:016x}~", micros.max(0) as u64)
-}
+pub use crate::ids::{exec_id_ceiling, exec_id_floor};
 
 #[cfg(test)]
 mod tests {
