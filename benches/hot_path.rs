@@ -104,6 +104,7 @@ fn execution(id_us: i64) -> Execution {
         id: botcadence::ids::execution_id(id_us),
         account_id: "acct_bench".into(),
         workflow_id: "wf_bench".into(),
+        workflow_version: Some(1),
         status: ExecutionStatus::Queued,
         trigger: ExecutionTrigger {
             hook_id: Some("hook_bench".into()),

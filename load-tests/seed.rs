@@ -48,6 +48,7 @@ fn main() {
                 id: botcadence::ids::execution_id(at_us),
                 account_id: account.clone(),
                 workflow_id: workflow.clone(),
+                workflow_version: Some(1),
                 status,
                 trigger: ExecutionTrigger {
                     hook_id: None,

@@ -257,6 +257,7 @@ mod tests {
             account_id: "acct_1".into(),
             name: "wf".into(),
             status: WorkflowStatus::Active,
+            version: 1,
             trigger: Trigger {
                 kind: "webhook".into(),
                 event: None,

@@ -19,6 +19,7 @@ pub mod dashboard;
 pub mod fasthash;
 pub mod fuzzing;
 pub mod ids;
+pub mod jobs;
 pub mod steps;
 
 pub mod metrics;

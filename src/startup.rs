@@ -122,6 +122,7 @@ impl Application {
 
         let first_start = initialise_if_new(&store).await?;
         let catalog = Arc::new(Catalog::from_snapshot(store.load_catalog().await?));
+        record_current_versions(store.as_ref(), &catalog).await?;
 
         let mailer = Mailer::from_settings(
             &settings.smtp,
@@ -189,6 +190,16 @@ impl Application {
             .map_err(|e| StartError::Other(e.to_string()))?;
         let public_url = settings.public_url(addr);
 
+        let limiter = Arc::new(RateLimiter::new());
+        let jobs = crate::jobs::JobRunner::new(crate::jobs::JobContext {
+            store: store.clone(),
+            engine: engine.clone(),
+            catalog: catalog.clone(),
+            limiter: limiter.clone(),
+            deps: deps.clone(),
+            settings: settings.clone(),
+            shutdown: shutdown.clone(),
+        });
         let state = web::Data::new(AppState {
             admin_token: settings.admin_token.clone(),
             settings: settings.clone(),
@@ -196,7 +207,8 @@ impl Application {
             catalog,
             engine: engine.clone(),
             deps,
-            limiter: Arc::new(RateLimiter::new()),
+            limiter,
+            jobs,
             public_url,
             shutdown: shutdown.clone(),
             metrics: crate::metrics::install(),
@@ -421,7 +433,32 @@ async fn initialise_if_new(store: &SharedStore) -> Result<Option<FirstStart>, St
     }))
 }
 
+/// Workflows stored before versions existed have no version record: their current
+/// definition becomes their version 1 (once; idempotent when daemons start together).
+async fn record_current_versions(
+    store: &dyn crate::store::Store,
+    catalog: &Catalog,
+) -> Result<(), crate::store::StoreError> {
+    for account in catalog.accounts() {
+        for wf in catalog.workflows_of(&account.id) {
+            if store
+                .workflow_version(wf.id.clone(), wf.version)
+                .await?
+                .is_none()
+            {
+                store
+                    .put_workflow(&wf, Some(&wf.current_version(wf.updated_at)))
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn spawn_background(state: &web::Data<AppState>) {
+    // Bulk and shadow replays: resumes the stored running ones (after a restart, or when
+    // this daemon takes the work over).
+    tokio::spawn(state.jobs.clone().supervise());
     // Retention: delete old finished executions and expired idempotency keys.
     let s = state.clone();
     tokio::spawn(async move {

@@ -6,12 +6,13 @@
 use std::sync::Arc;
 
 use botcadence::model::{
-    Account, ApiKey, Execution, ExecutionStatus, ExecutionTrigger, Hook, HookVerify, Plan,
-    SecretText, Trigger, Workflow, WorkflowStatus,
+    Account, Action, ApiKey, BackgroundJob, Execution, ExecutionStatus, ExecutionTrigger, Hook,
+    HookVerify, JobKind, JobStatus, Plan, ReplayFilter, RunOutline, SecretText, ShadowResult,
+    Trigger, Workflow, WorkflowStatus,
 };
 use botcadence::store::{
-    Dedupe, DedupeEntry, DueRequest, ExecutionQuery, Lease, SharedStore, StoreError, StoredReply,
-    WriteOutcome,
+    Dedupe, DedupeEntry, DueRequest, ExecutionQuery, ExecutionScan, Lease, SharedStore, StoreError,
+    StoredReply, WriteOutcome,
 };
 use serde_json::json;
 
@@ -109,6 +110,7 @@ fn workflow(id: &str, account: &str) -> Workflow {
         account_id: account.into(),
         name: "wf".into(),
         status: WorkflowStatus::Active,
+        version: 1,
         trigger: Trigger {
             kind: "webhook".into(),
             event: None,
@@ -125,6 +127,7 @@ fn execution(account: &str, workflow: &str, received_ms: i64, n: i64) -> Executi
         id: botcadence::ids::execution_id(received_ms * 1000 + n),
         account_id: account.into(),
         workflow_id: workflow.into(),
+        workflow_version: Some(1),
         status: ExecutionStatus::Queued,
         trigger: ExecutionTrigger {
             hook_id: Some("hook_1".into()),
@@ -165,8 +168,12 @@ async fn the_catalog_round_trips() {
         };
         s.initialise(&account("acct_1"), &key).await.unwrap();
         assert!(s.is_initialised().await.unwrap(), "{}", b.name);
-        s.put_workflow(&workflow("wf_1", "acct_1")).await.unwrap();
-        s.put_workflow(&workflow("wf_2", "acct_1")).await.unwrap();
+        s.put_workflow(&workflow("wf_1", "acct_1"), None)
+            .await
+            .unwrap();
+        s.put_workflow(&workflow("wf_2", "acct_1"), None)
+            .await
+            .unwrap();
         let hook = Hook {
             id: "hook_1".into(),
             account_id: "acct_1".into(),
@@ -515,5 +522,274 @@ async fn retention_deletes_old_finished_work_and_expired_keys_only() {
             .unwrap();
         let stats = s.stats().await.unwrap();
         assert_eq!(stats.due_backlog, 1, "{}", b.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn versions_are_kept_per_workflow_and_go_with_it() {
+    for b in backends().await {
+        let s = &b.store;
+        let mut wf = workflow("wf_1", "acct_1");
+        wf.actions = vec![Action {
+            kind: "transform".into(),
+            config: json!({}),
+            retry: None,
+        }];
+        s.put_workflow(&wf, Some(&wf.current_version(1)))
+            .await
+            .unwrap();
+        for v in 2..=5 {
+            wf.version = v;
+            wf.actions[0].config = json!({"set": {"v": v}});
+            s.put_workflow(&wf, Some(&wf.current_version(v as i64)))
+                .await
+                .unwrap();
+        }
+        // A rename writes no version.
+        wf.name = "renamed".into();
+        s.put_workflow(&wf, None).await.unwrap();
+        let other = workflow("wf_10", "acct_1");
+        s.put_workflow(&other, Some(&other.current_version(1)))
+            .await
+            .unwrap();
+
+        let page = s.workflow_versions("wf_1".into(), 4, 2).await.unwrap();
+        let numbers: Vec<u64> = page.iter().map(|v| v.version).collect();
+        assert_eq!(numbers, vec![4, 3], "{}: newest first from 4", b.name);
+        assert_eq!(
+            page[0].actions[0].config,
+            json!({"set": {"v": 4}}),
+            "{}",
+            b.name
+        );
+        let all = s.workflow_versions("wf_1".into(), 5, 100).await.unwrap();
+        assert_eq!(
+            all.len(),
+            5,
+            "{}: another workflow's versions are not mixed in",
+            b.name
+        );
+        let v2 = s.workflow_version("wf_1".into(), 2).await.unwrap().unwrap();
+        assert_eq!(v2.created_at, 2, "{}", b.name);
+        assert!(
+            s.workflow_version("wf_1".into(), 9)
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        s.delete_workflow("wf_1", &[]).await.unwrap();
+        assert!(
+            s.workflow_version("wf_1".into(), 2)
+                .await
+                .unwrap()
+                .is_none(),
+            "{}: versions go with their workflow",
+            b.name
+        );
+        assert_eq!(
+            s.workflow_versions("wf_10".into(), 1, 10)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_walks_finished_executions_oldest_first_from_a_cursor() {
+    for b in backends().await {
+        let s = &b.store;
+        let lease = s.lease().expect("a lone store holds its lease");
+        let mut all = Vec::new();
+        for i in 0..9 {
+            let mut e = execution("acct_1", "wf_1", 10_000 + i * 1000, i);
+            s.accept_execution(&e, None).await.unwrap();
+            match i % 3 {
+                0 => finish(s, &lease, &mut e, ExecutionStatus::Failed).await,
+                1 => finish(s, &lease, &mut e, ExecutionStatus::Success).await,
+                _ => {} // still queued: never scanned
+            }
+            all.push(e);
+        }
+        let scan = |status, after_id: Option<String>, limit| ExecutionScan {
+            status,
+            from_ms: None,
+            to_ms: None,
+            after_id,
+            limit,
+        };
+        let ids = s
+            .scan_executions("wf_1".into(), scan(None, None, 100))
+            .await
+            .unwrap();
+        let finished: Vec<String> = all
+            .iter()
+            .filter(|e| e.status.is_terminal())
+            .map(|e| e.id.clone())
+            .collect();
+        assert_eq!(ids, finished, "{}: finished ones, oldest first", b.name);
+        let first = s
+            .scan_executions("wf_1".into(), scan(None, None, 2))
+            .await
+            .unwrap();
+        let rest = s
+            .scan_executions("wf_1".into(), scan(None, first.last().cloned(), 100))
+            .await
+            .unwrap();
+        assert_eq!(
+            [first, rest].concat(),
+            finished,
+            "{}: the cursor resumes",
+            b.name
+        );
+        let failed = s
+            .scan_executions(
+                "wf_1".into(),
+                scan(Some(ExecutionStatus::Failed), Some(all[0].id.clone()), 100),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            failed,
+            vec![all[3].id.clone(), all[6].id.clone()],
+            "{}",
+            b.name
+        );
+        let window = s
+            .scan_executions(
+                "wf_1".into(),
+                ExecutionScan {
+                    from_ms: Some(13_000),
+                    to_ms: Some(16_000),
+                    ..scan(None, None, 100)
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            window,
+            vec![all[3].id.clone(), all[4].id.clone(), all[6].id.clone()]
+        );
+    }
+}
+
+fn job(id: &str, created_at: i64) -> BackgroundJob {
+    BackgroundJob {
+        id: id.into(),
+        account_id: "acct_1".into(),
+        workflow_id: "wf_1".into(),
+        kind: JobKind::ShadowReplay,
+        status: JobStatus::Running,
+        filter: ReplayFilter {
+            status: None,
+            from: None,
+            to: None,
+            limit: 10,
+        },
+        draft: None,
+        matched: 3,
+        replayed: 0,
+        skipped: 0,
+        changed: 0,
+        unchanged: 0,
+        cursor: None,
+        created_at,
+        updated_at: created_at,
+        finished_at: None,
+        error: None,
+        cancel_requested: false,
+    }
+}
+
+fn result(execution_id: &str, changed: bool) -> ShadowResult {
+    let outline = RunOutline {
+        status: ExecutionStatus::Success,
+        steps: vec![],
+        error: None,
+    };
+    ShadowResult {
+        execution_id: execution_id.into(),
+        changed,
+        original: outline.clone(),
+        shadow: outline,
+        differences: vec![],
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_keep_progress_results_and_cancel_requests() {
+    for b in backends().await {
+        let s = &b.store;
+        let mut j = job("shr_1", 1_000);
+        s.put_job(&j, &[]).await.unwrap();
+        j.unchanged = 1;
+        j.changed = 2;
+        j.cursor = Some("exec_c".into());
+        s.put_job(
+            &j,
+            &[
+                result("exec_a", false),
+                result("exec_b", true),
+                result("exec_c", true),
+            ],
+        )
+        .await
+        .unwrap();
+        let got = s.job("shr_1".into()).await.unwrap().unwrap();
+        assert_eq!(
+            (got.changed, got.cursor.as_deref()),
+            (2, Some("exec_c")),
+            "{}",
+            b.name
+        );
+        assert!(!got.cancel_requested);
+
+        let ids =
+            |rs: Vec<ShadowResult>| rs.into_iter().map(|r| r.execution_id).collect::<Vec<_>>();
+        let page = s.job_results("shr_1".into(), false, 0, 10).await.unwrap();
+        assert_eq!(
+            ids(page),
+            vec!["exec_b", "exec_c", "exec_a"],
+            "{}: changed first",
+            b.name
+        );
+        let page = s.job_results("shr_1".into(), true, 1, 10).await.unwrap();
+        assert_eq!(ids(page), vec!["exec_c"], "{}", b.name);
+
+        // A cancel request survives the job's own later progress write.
+        s.cancel_job("shr_1".into()).await.unwrap();
+        j.unchanged = 2;
+        s.put_job(&j, &[]).await.unwrap();
+        let got = s.job("shr_1".into()).await.unwrap().unwrap();
+        assert!(got.cancel_requested, "{}", b.name);
+        assert_eq!(got.visible_status(), JobStatus::Cancelled, "{}", b.name);
+        let running = s.unfinished_jobs().await.unwrap();
+        assert_eq!(running.len(), 1, "{}", b.name);
+        assert!(running[0].cancel_requested, "{}", b.name);
+
+        // Finished and old: retention takes it with its results; running ones stay.
+        j.status = JobStatus::Cancelled;
+        s.put_job(&j, &[]).await.unwrap();
+        s.put_job(&job("rpl_2", 1_500), &[]).await.unwrap();
+        assert!(
+            s.unfinished_jobs()
+                .await
+                .unwrap()
+                .iter()
+                .all(|j| j.id == "rpl_2")
+        );
+        s.purge(5_000, 0, 0).await.unwrap();
+        assert!(s.job("shr_1".into()).await.unwrap().is_none(), "{}", b.name);
+        assert!(
+            s.job_results("shr_1".into(), false, 0, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(s.job("rpl_2".into()).await.unwrap().is_some(), "{}", b.name);
     }
 }

@@ -31,13 +31,16 @@ func UserAgent() string { return userAgent }
 // Client calls the Botcadence API. It is safe for concurrent use. Its services group the
 // operations as the API reference does.
 type Client struct {
-	Workflows     *WorkflowsService
-	Executions    *ExecutionsService
-	Webhooks      *WebhooksService
-	APIKeys       *APIKeysService
-	SigningSecret *SigningSecretService
-	Events        *EventsService
-	System        *SystemService
+	Workflows        *WorkflowsService
+	WorkflowVersions *WorkflowVersionsService
+	Executions       *ExecutionsService
+	Replays          *ReplaysService
+	ShadowReplays    *ShadowReplaysService
+	Webhooks         *WebhooksService
+	APIKeys          *APIKeysService
+	SigningSecret    *SigningSecretService
+	Events           *EventsService
+	System           *SystemService
 	// Admin is the operator API: create the client with the admin token as its key.
 	Admin *AdminService
 
@@ -155,7 +158,10 @@ func NewClient(apiKey string, opts ...Option) *Client {
 
 	c := &Client{apiKey: apiKey, defaults: cfg}
 	c.Workflows = &WorkflowsService{c}
+	c.WorkflowVersions = &WorkflowVersionsService{c}
 	c.Executions = &ExecutionsService{c}
+	c.Replays = &ReplaysService{c}
+	c.ShadowReplays = &ShadowReplaysService{c}
 	c.Webhooks = &WebhooksService{c}
 	c.APIKeys = &APIKeysService{c}
 	c.SigningSecret = &SigningSecretService{c}

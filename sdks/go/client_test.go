@@ -583,3 +583,124 @@ func TestUpdateAccountParamsJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestVersionsAndReplaysRequests(t *testing.T) {
+	r, c := stub(t, answer(200, `{"id":"rpl_1","status":"running","filter":{"status":null,"from":null,"to":null,"limit":10000}}`))
+	since := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ctx := context.Background()
+	changed := true
+	calls := []func() error{
+		func() error {
+			_, err := c.WorkflowVersions.ListContext(ctx, "wf/1", &ListWorkflowVersionsParams{Page: 2, PerPage: 5})
+			return err
+		},
+		func() error { _, err := c.WorkflowVersions.Get("wf_1", 3); return err },
+		func() error {
+			_, err := c.Replays.Create("wf_1", &CreateReplayParams{Status: ExecutionFailed, From: &since, Limit: 50})
+			return err
+		},
+		func() error { _, err := c.Replays.Count("wf_1", &CreateReplayParams{To: &since}); return err },
+		func() error { _, err := c.Replays.Create("wf_1", nil); return err },
+		func() error { _, err := c.Replays.Get("rpl_1"); return err },
+		func() error { _, err := c.Replays.Cancel("rpl_1"); return err },
+		func() error {
+			_, err := c.ShadowReplays.Create("wf_1", &CreateShadowReplayParams{Limit: 10, Definition: &ShadowDefinition{
+				Actions: []Action{DelayAction{Config: DelayConfig{Seconds: 0}}}}})
+			return err
+		},
+		func() error {
+			_, err := c.ShadowReplays.Create("wf_1", &CreateShadowReplayParams{Version: 2}, WithIdempotencyKey("shadow-1"))
+			return err
+		},
+		func() error { _, err := c.ShadowReplays.Get("shr_1"); return err },
+		func() error { _, err := c.ShadowReplays.Cancel("shr_1"); return err },
+		func() error {
+			_, err := c.ShadowReplays.ResultsContext(ctx, "shr_1", &ListShadowResultsParams{Changed: &changed, PerPage: 10})
+			return err
+		},
+	}
+	for i, call := range calls {
+		if err := call(); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if _, err := c.WorkflowVersions.Get("wf_1", 0); err == nil || r.count() != len(calls) {
+		t.Errorf("version 0 must be refused before any request: %v", err)
+	}
+	want := []string{
+		"GET /v1/workflows/wf%2F1/versions?page=2&per_page=5",
+		"GET /v1/workflows/wf_1/versions/3",
+		"POST /v1/workflows/wf_1/replays",
+		"POST /v1/workflows/wf_1/replays",
+		"POST /v1/workflows/wf_1/replays",
+		"GET /v1/replays/rpl_1",
+		"DELETE /v1/replays/rpl_1",
+		"POST /v1/workflows/wf_1/shadow-replays",
+		"POST /v1/workflows/wf_1/shadow-replays",
+		"GET /v1/shadow-replays/shr_1",
+		"DELETE /v1/shadow-replays/shr_1",
+		"GET /v1/shadow-replays/shr_1/results?changed=true&per_page=10",
+	}
+	keys := map[string]bool{}
+	for i, req := range r.requests {
+		got := req.Method + " " + req.URL.EscapedPath()
+		if req.URL.RawQuery != "" {
+			got += "?" + req.URL.RawQuery
+		}
+		if got != want[i] {
+			t.Errorf("request %d: %s, want %s", i, got, want[i])
+		}
+		// Every POST is deduplicated by the daemon: each carries a key of its own.
+		key := req.Header.Get("Idempotency-Key")
+		if (req.Method == "POST") != (key != "") || keys[key] && key != "" {
+			t.Errorf("request %d: Idempotency-Key %q", i, key)
+		}
+		keys[key] = true
+	}
+	for i, body := range map[int]string{
+		2: `{"status":"failed","from":"2026-01-02T03:04:05Z","limit":50}`,
+		3: `{"to":"2026-01-02T03:04:05Z","dry_run":true}`,
+		4: `{}`,
+		7: `{"definition":{"actions":[{"type":"delay","config":{"seconds":0}}]},"limit":10}`,
+		8: `{"version":2}`,
+	} {
+		if r.bodies[i] != body {
+			t.Errorf("body %d: %s, want %s", i, r.bodies[i], body)
+		}
+	}
+	if r.requests[8].Header.Get("Idempotency-Key") != "shadow-1" {
+		t.Error("a caller's key is kept")
+	}
+}
+
+func TestReplayAnswersDecode(t *testing.T) {
+	_, c := stub(t, answer(200, `{"id":"shr_1","workflow_id":"wf_1","status":"completed","version":null,
+		"definition":{"trigger":{"type":"webhook"},"actions":[{"type":"filter","config":{"condition":"n > 2"}}]},
+		"filter":{"status":null,"from":null,"to":"2026-01-02T03:04:05Z","limit":1000},
+		"summary":{"matched":3,"compared":3,"changed":1,"unchanged":2},
+		"created_at":"2026-01-02T03:04:05Z","updated_at":"2026-01-02T03:04:06Z","finished_at":"2026-01-02T03:04:06Z","error":null}`),
+		answer(200, `{"data":[{"execution_id":"exec_1","changed":true,
+		"original":{"status":"success","steps":[{"index":0,"type":"filter","status":"success","output":{"passed":true}}]},
+		"shadow":{"status":"failed","steps":[{"index":0,"type":"filter","status":"failed","error":"boom"}],"error":"boom"},
+		"differences":[{"path":"status","original":"success","shadow":"failed"},{"path":"steps[0].output","original":{"passed":true},"shadow":null}]}],
+		"total":1,"page":1,"per_page":20}`))
+	sr, err := c.ShadowReplays.Get("shr_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sr.Status.Finished() || sr.Version != 0 || sr.Summary.Changed != 1 || sr.Filter.Limit != 1000 ||
+		sr.Filter.Status != "" || sr.Filter.From != nil || sr.Filter.To == nil || sr.FinishedAt == nil ||
+		len(sr.Definition.Actions) != 1 || sr.Definition.Trigger == nil {
+		t.Errorf("%+v", sr)
+	}
+	results, err := c.ShadowReplays.IterateResults("shr_1", nil).All()
+	if err != nil || len(results) != 1 {
+		t.Fatalf("%v %+v", err, results)
+	}
+	res := results[0]
+	if !res.Changed || res.Shadow.Error != "boom" || res.Original.Steps[0].Error != "" ||
+		string(res.Original.Steps[0].Output) != `{"passed":true}` || len(res.Differences) != 2 ||
+		string(res.Differences[0].Shadow) != `"failed"` || string(res.Differences[1].Shadow) != "null" {
+		t.Errorf("%+v", res)
+	}
+}

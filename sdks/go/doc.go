@@ -1,5 +1,6 @@
 // Package botcadence is the Go client for the Botcadence API: workflows, their webhooks and
-// executions, API keys, the signing secret, posting events, and the operator API.
+// executions, workflow versions, bulk and shadow replays, API keys, the signing secret,
+// posting events, and the operator API.
 //
 //	client := botcadence.NewClient("YOUR_API_KEY")
 //	workflows, err := client.Workflows.List()

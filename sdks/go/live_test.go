@@ -457,6 +457,171 @@ func TestLiveExecutions(t *testing.T) {
 	}
 }
 
+// waitJob polls a replay or shadow replay until it is no longer running.
+func waitJob(t *testing.T, get func() (botcadence.ReplayStatus, error)) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, err := get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status != botcadence.ReplayRunning {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("still running after 20 s")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestLiveVersionsAndReplays(t *testing.T) {
+	c := liveClient(t)
+	ctx := context.Background()
+	double := botcadence.TransformAction{Config: botcadence.TransformConfig{
+		Set: map[string]botcadence.TemplateValue{"doubled": "{{ n * 2 }}"}}}
+	filter := func(condition string) botcadence.Action {
+		return botcadence.FilterAction{Config: botcadence.FilterConfig{Condition: condition}}
+	}
+	wf, err := c.Workflows.Create(&botcadence.CreateWorkflowParams{Name: unique("versions"),
+		Trigger: botcadence.Trigger{Type: botcadence.TriggerWebhook},
+		Actions: []botcadence.Action{double}, Status: botcadence.WorkflowActive})
+	if err != nil || wf.Version != 1 {
+		t.Fatalf("%v %+v", err, wf)
+	}
+	hook, err := c.Webhooks.Create(&botcadence.CreateWebhookParams{WorkflowID: wf.ID, Event: "e"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Changing the actions makes version 2; version 1 stays as it was.
+	upd, err := c.Workflows.Update(wf.ID, &botcadence.UpdateWorkflowParams{Actions: []botcadence.Action{filter("n > 1"), double}})
+	if err != nil || upd.Version != 2 {
+		t.Fatalf("%v %+v", err, upd)
+	}
+	versions, err := c.WorkflowVersions.List(wf.ID)
+	if err != nil || versions.Total != 2 || len(versions.Data) != 2 ||
+		versions.Data[0].Version != 2 || versions.Data[1].Version != 1 || len(versions.Data[0].Actions) != 2 {
+		t.Fatalf("%v %+v", err, versions)
+	}
+	first, err := c.WorkflowVersions.Get(wf.ID, 1)
+	if err != nil || first.Version != 1 || first.WorkflowID != wf.ID || first.Trigger != wf.Trigger || len(first.Actions) != 1 {
+		t.Fatalf("%v %+v", err, first)
+	}
+	if _, ok := first.Actions[0].(botcadence.TransformAction); !ok {
+		t.Errorf("version 1's action %#v", first.Actions[0])
+	}
+	walked, err := c.WorkflowVersions.Iterate(wf.ID, &botcadence.ListWorkflowVersionsParams{PerPage: 1}).All()
+	if err != nil || len(walked) != 2 || walked[0].Version != 2 {
+		t.Errorf("%v %+v", err, walked)
+	}
+	_, err = c.WorkflowVersions.Get(wf.ID, 3)
+	if e := apiError(t, err); e.Status != 404 || e.Code != "not_found" {
+		t.Errorf("version 3: %+v", e)
+	}
+
+	// n = 1 stops at the filter; n = 2 and 3 reach the transform. All succeed, on version 2.
+	var ids []string
+	for n := 1; n <= 3; n++ {
+		acc, err := c.Events.Send(hook.ID, map[string]int{"n": n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, acc.ExecutionID)
+	}
+	for _, id := range ids {
+		if ex := waitExecution(t, c, id); ex.Status != botcadence.ExecutionSuccess || ex.WorkflowVersion != 2 {
+			t.Fatalf("%+v", ex)
+		}
+	}
+
+	// Shadow: with the filter at n > 2, only n = 2 ends differently (its transform skipped).
+	shadow, err := c.ShadowReplays.Create(wf.ID, &botcadence.CreateShadowReplayParams{
+		Definition: &botcadence.ShadowDefinition{Actions: []botcadence.Action{filter("n > 2"), double}}})
+	if err != nil || shadow.ID == "" || shadow.WorkflowID != wf.ID || shadow.Version != 0 {
+		t.Fatalf("%v %+v", err, shadow)
+	}
+	waitJob(t, func() (botcadence.ReplayStatus, error) {
+		shadow, err = c.ShadowReplays.Get(shadow.ID)
+		if err != nil {
+			return "", err
+		}
+		return shadow.Status, nil
+	})
+	want := botcadence.ShadowSummary{Matched: 3, Compared: 3, Changed: 1, Unchanged: 2}
+	if shadow.Status != botcadence.ReplayCompleted || shadow.Summary != want || shadow.FinishedAt == nil ||
+		len(shadow.Definition.Actions) != 2 || shadow.Definition.Trigger == nil {
+		t.Fatalf("%+v", shadow)
+	}
+	results, err := c.ShadowReplays.Results(shadow.ID)
+	if err != nil || results.Total != 3 || len(results.Data) != 3 {
+		t.Fatalf("%v %+v", err, results)
+	}
+	changed := results.Data[0]
+	if !changed.Changed || results.Data[1].Changed || results.Data[2].Changed || changed.ExecutionID != ids[1] ||
+		changed.Original.Status != botcadence.ExecutionSuccess || changed.Shadow.Status != botcadence.ExecutionSuccess ||
+		len(changed.Original.Steps) != 2 {
+		t.Errorf("changed results first: %+v", results.Data)
+	}
+	found := false
+	for _, d := range changed.Differences {
+		found = found || d.Path == "steps[1].status" && string(d.Original) == `"success"` && string(d.Shadow) == `"skipped"`
+	}
+	if !found || len(results.Data[1].Differences) != 0 {
+		t.Errorf("differences %+v", changed.Differences)
+	}
+	onlyChanged := true
+	some, err := c.ShadowReplays.ResultsContext(ctx, shadow.ID, &botcadence.ListShadowResultsParams{Changed: &onlyChanged})
+	if err != nil || some.Total != 1 || some.Data[0].ExecutionID != ids[1] {
+		t.Errorf("%v %+v", err, some)
+	}
+	all, err := c.ShadowReplays.IterateResults(shadow.ID, &botcadence.ListShadowResultsParams{PerPage: 1}).All()
+	if err != nil || len(all) != 3 {
+		t.Errorf("%v %d", err, len(all))
+	}
+	if done, err := c.ShadowReplays.Cancel(shadow.ID); err != nil || done.Status != botcadence.ReplayCompleted {
+		t.Errorf("a finished shadow replay is answered unchanged: %v %+v", err, done)
+	}
+
+	// Bulk replay: the dry run counts, the replay starts that many new executions.
+	filterSuccess := &botcadence.CreateReplayParams{Status: botcadence.ExecutionSuccess}
+	count, err := c.Replays.Count(wf.ID, filterSuccess)
+	if err != nil || count.Count != 3 {
+		t.Fatalf("%v %+v", err, count)
+	}
+	replay, err := c.Replays.Create(wf.ID, filterSuccess)
+	if err != nil || replay.ID == "" || replay.WorkflowID != wf.ID || replay.Filter.Status != botcadence.ExecutionSuccess {
+		t.Fatalf("%v %+v", err, replay)
+	}
+	waitJob(t, func() (botcadence.ReplayStatus, error) {
+		replay, err = c.Replays.Get(replay.ID)
+		if err != nil {
+			return "", err
+		}
+		return replay.Status, nil
+	})
+	if replay.Status != botcadence.ReplayCompleted || replay.Matched != count.Count || replay.Replayed != count.Count ||
+		replay.Skipped != 0 || replay.FinishedAt == nil {
+		t.Fatalf("%+v", replay)
+	}
+	if list, err := c.Executions.List(wf.ID); err != nil || list.Total != 3+count.Count {
+		t.Errorf("%v %+v", err, list)
+	}
+	if done, err := c.Replays.Cancel(replay.ID); err != nil || done.Status != botcadence.ReplayCompleted {
+		t.Errorf("a finished replay is answered unchanged: %v %+v", err, done)
+	}
+
+	// Only an active workflow is replayed.
+	if _, err := c.Workflows.Update(wf.ID, &botcadence.UpdateWorkflowParams{Status: botcadence.WorkflowPaused}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Replays.Create(wf.ID, nil)
+	if e := apiError(t, err); e.Status != 409 || e.Code != "workflow_inactive" {
+		t.Errorf("%+v", e)
+	}
+}
+
 func closedPortURL(t *testing.T) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -94,13 +94,15 @@ type Trigger struct {
 
 // Workflow is a trigger and the actions it runs.
 type Workflow struct {
-	ID        string         `json:"id"`
-	Name      string         `json:"name"`
-	Status    WorkflowStatus `json:"status"`
-	Trigger   Trigger        `json:"trigger"`
-	Actions   Actions        `json:"actions"`
-	CreatedAt time.Time      `json:"created_at"`
-	UpdatedAt time.Time      `json:"updated_at"`
+	ID     string         `json:"id"`
+	Name   string         `json:"name"`
+	Status WorkflowStatus `json:"status"`
+	// Version grows by one with every change to Trigger or Actions (see WorkflowVersions).
+	Version   int64     `json:"version"`
+	Trigger   Trigger   `json:"trigger"`
+	Actions   Actions   `json:"actions"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // WorkflowList is one page of workflows.
@@ -135,6 +137,30 @@ type ListWorkflowsParams struct {
 	Page    int
 	PerPage int
 	Status  WorkflowStatus
+}
+
+// WorkflowVersion is one immutable version of a workflow's trigger and actions.
+type WorkflowVersion struct {
+	WorkflowID string `json:"workflow_id"`
+	// Version is 1 for the definition the workflow was created with, then one more per change.
+	Version   int64     `json:"version"`
+	Trigger   Trigger   `json:"trigger"`
+	Actions   Actions   `json:"actions"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// WorkflowVersionList is one page of a workflow's versions, newest first.
+type WorkflowVersionList struct {
+	Data    []WorkflowVersion `json:"data"`
+	Total   int64             `json:"total"`
+	Page    int64             `json:"page"`
+	PerPage int64             `json:"per_page"`
+}
+
+// ListWorkflowVersionsParams pages WorkflowVersions.List. Zero values are left out.
+type ListWorkflowVersionsParams struct {
+	Page    int
+	PerPage int
 }
 
 // Webhook is a URL that receives events for a workflow.
@@ -195,6 +221,9 @@ type Execution struct {
 	ResumeAt *time.Time `json:"resume_at,omitempty"`
 	// ReplayOf is the execution this one replays.
 	ReplayOf string `json:"replay_of,omitempty"`
+	// WorkflowVersion is the version of the workflow this execution runs; 0 for executions
+	// recorded before workflows had versions.
+	WorkflowVersion int64 `json:"workflow_version,omitempty"`
 }
 
 // ExecutionTrigger is the event that started an execution.
@@ -257,6 +286,163 @@ type Accepted struct {
 	Result json.RawMessage `json:"result,omitempty"`
 	// Error is why a synchronous webhook's execution failed, when it did.
 	Error string `json:"error,omitempty"`
+}
+
+// ReplayStatus is the state of a bulk or shadow replay.
+type ReplayStatus string
+
+// The replay states.
+const (
+	ReplayRunning   ReplayStatus = "running"
+	ReplayCompleted ReplayStatus = "completed"
+	ReplayCancelled ReplayStatus = "cancelled"
+	ReplayFailed    ReplayStatus = "failed"
+)
+
+// Finished reports whether the replay will not change any more.
+func (s ReplayStatus) Finished() bool {
+	return s == ReplayCompleted || s == ReplayCancelled || s == ReplayFailed
+}
+
+// ReplayFilter is which past executions a replay or shadow replay went over; nil or zero
+// fields did not filter.
+type ReplayFilter struct {
+	// Status is ExecutionSuccess or ExecutionFailed.
+	Status ExecutionStatus `json:"status,omitempty"`
+	From   *time.Time      `json:"from,omitempty"`
+	To     *time.Time      `json:"to,omitempty"`
+	Limit  int64           `json:"limit"`
+}
+
+// CreateReplayParams is the body of Replays.Create and Replays.Count: which finished
+// executions to replay. Zero values are left out.
+type CreateReplayParams struct {
+	// Status keeps only executions that ended so: ExecutionSuccess or ExecutionFailed.
+	Status ExecutionStatus `json:"status,omitempty"`
+	// From and To bound when the executions were received.
+	From *time.Time `json:"from,omitempty"`
+	To   *time.Time `json:"to,omitempty"`
+	// Limit is 1–100000; 10000 when zero.
+	Limit int64 `json:"limit,omitempty"`
+}
+
+// ReplayCount is the answer of a dry run: how many executions the replay would run again.
+type ReplayCount struct {
+	Count int64 `json:"count"`
+}
+
+// Replay is a bulk replay: new executions of past executions' inputs.
+type Replay struct {
+	ID         string       `json:"id"`
+	WorkflowID string       `json:"workflow_id"`
+	Status     ReplayStatus `json:"status"`
+	Filter     ReplayFilter `json:"filter"`
+	// Matched is how many executions the filter selected when the replay started.
+	Matched int64 `json:"matched"`
+	// Replayed is how many new executions were started so far; each has ReplayOf set.
+	Replayed int64 `json:"replayed"`
+	// Skipped counts the originals gone by the time they were reached.
+	Skipped    int64      `json:"skipped"`
+	CreatedAt  time.Time  `json:"created_at"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	Error      string     `json:"error,omitempty"`
+}
+
+// ShadowDefinition is a definition for a shadow replay to try. In a request, what is left
+// out is taken from the workflow; in an answer, both are set.
+type ShadowDefinition struct {
+	Trigger *Trigger `json:"trigger,omitempty"`
+	Actions Actions  `json:"actions,omitempty"`
+}
+
+// CreateShadowReplayParams is the body of ShadowReplays.Create: exactly one of Definition
+// and Version, and which finished executions to go over. Zero values are left out.
+type CreateShadowReplayParams struct {
+	Definition *ShadowDefinition `json:"definition,omitempty"`
+	// Version names a stored version of the workflow to try.
+	Version int64 `json:"version,omitempty"`
+	// Status keeps only executions that ended so: ExecutionSuccess or ExecutionFailed.
+	Status ExecutionStatus `json:"status,omitempty"`
+	From   *time.Time      `json:"from,omitempty"`
+	To     *time.Time      `json:"to,omitempty"`
+	// Limit is 1–10000; 1000 when zero.
+	Limit int64 `json:"limit,omitempty"`
+}
+
+// ShadowSummary counts a shadow replay's comparisons.
+type ShadowSummary struct {
+	Matched   int64 `json:"matched"`
+	Compared  int64 `json:"compared"`
+	Changed   int64 `json:"changed"`
+	Unchanged int64 `json:"unchanged"`
+}
+
+// ShadowReplay runs past executions' inputs through another definition and compares.
+type ShadowReplay struct {
+	ID         string       `json:"id"`
+	WorkflowID string       `json:"workflow_id"`
+	Status     ReplayStatus `json:"status"`
+	// Version is the version tried; 0 when a definition was given.
+	Version int64 `json:"version,omitempty"`
+	// Definition is the definition tried, in full.
+	Definition ShadowDefinition `json:"definition"`
+	Filter     ReplayFilter     `json:"filter"`
+	Summary    ShadowSummary    `json:"summary"`
+	CreatedAt  time.Time        `json:"created_at"`
+	UpdatedAt  time.Time        `json:"updated_at"`
+	FinishedAt *time.Time       `json:"finished_at,omitempty"`
+	Error      string           `json:"error,omitempty"`
+}
+
+// ShadowStep is one step of a run, as compared.
+type ShadowStep struct {
+	Index int64  `json:"index"`
+	Type  string `json:"type"`
+	// Status: success, failed or skipped.
+	Status string          `json:"status"`
+	Output json.RawMessage `json:"output,omitempty"`
+	Error  string          `json:"error,omitempty"`
+}
+
+// ShadowRun is how a run ended and what its steps did.
+type ShadowRun struct {
+	Status ExecutionStatus `json:"status"`
+	Steps  []ShadowStep    `json:"steps"`
+	Error  string          `json:"error,omitempty"`
+}
+
+// ShadowDifference is one way the shadow run differs from the original, e.g. Path
+// "steps[1].status". Original and Shadow are any JSON value ("null" included).
+type ShadowDifference struct {
+	Path     string          `json:"path"`
+	Original json.RawMessage `json:"original"`
+	Shadow   json.RawMessage `json:"shadow"`
+}
+
+// ShadowResult is a shadow replay's verdict on one past execution.
+type ShadowResult struct {
+	ExecutionID string             `json:"execution_id"`
+	Changed     bool               `json:"changed"`
+	Original    ShadowRun          `json:"original"`
+	Shadow      ShadowRun          `json:"shadow"`
+	Differences []ShadowDifference `json:"differences"`
+}
+
+// ShadowResultList is one page of a shadow replay's results, changed ones first.
+type ShadowResultList struct {
+	Data    []ShadowResult `json:"data"`
+	Total   int64          `json:"total"`
+	Page    int64          `json:"page"`
+	PerPage int64          `json:"per_page"`
+}
+
+// ListShadowResultsParams filters and pages ShadowReplays.Results. Zero values are left out.
+type ListShadowResultsParams struct {
+	Page    int
+	PerPage int
+	// Changed, when set, keeps only the results that differ (true) or those that do not.
+	Changed *bool
 }
 
 // APIKey is an account's API key (schema ApiKey).

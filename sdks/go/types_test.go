@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // jsonKeys is every key a value of v's type can write: its fields' tags, and what its own
@@ -37,6 +38,7 @@ func jsonKeys(v interface{}) map[string]bool {
 
 func TestSchemasHaveTypes(t *testing.T) {
 	schemas := readSpec(t).Components.Schemas
+	epoch := time.Unix(0, 0)
 	// Each schema's Go type, given as a value whose encoding shows every property (the
 	// update of an account writes only what is set).
 	objects := map[string]interface{}{
@@ -75,6 +77,27 @@ func TestSchemasHaveTypes(t *testing.T) {
 		"DelayAction":       DelayAction{},
 		"FilterAction":      FilterAction{},
 		"TransformAction":   TransformAction{},
+
+		"WorkflowVersion":     WorkflowVersion{},
+		"WorkflowVersionList": WorkflowVersionList{},
+		"ReplayFilter":        ReplayFilter{},
+		"ReplayCount":         ReplayCount{},
+		"Replay":              Replay{},
+		// The filters are left out when zero, and the dry run's flag is added by
+		// Replays.Count: all set, so that they show.
+		"CreateReplay": replayBody{CreateReplayParams: &CreateReplayParams{
+			Status: ExecutionFailed, From: &epoch, To: &epoch, Limit: 1}, DryRun: true},
+		"CreateShadowReplay": CreateShadowReplayParams{},
+		"ShadowDefinition":   ShadowDefinition{},
+		"ShadowDraft":        ShadowDefinition{},
+		"ShadowSummary":      ShadowSummary{},
+		"ShadowReplay":       ShadowReplay{},
+		"ShadowStep":         ShadowStep{},
+		"StepOutcome":        ShadowStep{},
+		"ShadowRun":          ShadowRun{},
+		"ShadowDifference":   ShadowDifference{},
+		"ShadowResult":       ShadowResult{},
+		"ShadowResultList":   ShadowResultList{},
 	}
 	configs := map[string]interface{}{
 		"SendEmailAction":   SendEmailConfig{},
@@ -90,6 +113,8 @@ func TestSchemasHaveTypes(t *testing.T) {
 		"Plan":            {string(PlanFree), string(PlanPro), string(PlanEnterprise)},
 		"TriggerType":     {string(TriggerWebhook)},
 		"WorkflowStatus":  {string(WorkflowDraft), string(WorkflowActive), string(WorkflowPaused)},
+		"FinishedStatus":  {string(ExecutionSuccess), string(ExecutionFailed)},
+		"ReplayStatus":    {string(ReplayRunning), string(ReplayCompleted), string(ReplayCancelled), string(ReplayFailed)},
 	}
 	// Unions: Action is the interface its five variants implement; TemplateValue is any
 	// JSON value.

@@ -143,6 +143,11 @@ impl Admission {
         self.lock_accounts().get(account_id).copied().unwrap_or(0)
     }
 
+    /// The per-account bound (`[engine] max_pending_per_account`).
+    pub fn max_per_account(&self) -> usize {
+        self.max_per_account
+    }
+
     /// Whether the daemon-wide bound is reached: the refill then leaves due work stored.
     pub fn is_full(&self) -> bool {
         self.pending() >= self.max

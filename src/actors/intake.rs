@@ -67,6 +67,7 @@ pub async fn accept(
         id: crate::ids::execution_id(received_us),
         account_id: new.workflow.account_id.clone(),
         workflow_id: new.workflow.id.clone(),
+        workflow_version: Some(new.workflow.version),
         status: ExecutionStatus::Queued,
         trigger: ExecutionTrigger {
             hook_id: new.hook_id.map(str::to_string),

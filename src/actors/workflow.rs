@@ -26,6 +26,7 @@ fn load(workflow_id: &str, engine: &Engine) -> Arc<Definition> {
     match shared.catalog.workflow(workflow_id) {
         Some(wf) => shared.definitions.get(&wf, &shared.deps.renderer),
         None => Arc::new(Definition {
+            version: 0,
             steps: Err("the workflow was deleted".into()),
             inline: false,
             inline_renders: 0,
@@ -145,6 +146,20 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     };
     let stored = execution.persisted();
 
+    // An execution finishes on the version it started with, whatever changed since.
+    let definition = match execution.workflow_version {
+        Some(v) if v != definition.version && definition.version != 0 => {
+            match older_definition(&engine, &execution.workflow_id, v).await {
+                Ok(older) => older,
+                Err(error) => {
+                    tracing::error!(execution_id = %execution.id, %error, "could not read the workflow version it runs; retrying later");
+                    retry_later(&engine, claim);
+                    return;
+                }
+            }
+        }
+        _ => definition,
+    };
     let steps = match &definition.steps {
         Ok(steps) => steps.clone(),
         Err(why) => {
@@ -177,14 +192,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
         Ok(RunResult::Suspended { until_ms }) => engine.due_at(until_ms),
         Ok(RunResult::NotPersisted(error)) => {
             tracing::error!(execution_id = %execution.id, %error, "could not record progress; retrying from the stored state");
-            // Hold the claim a moment so the refill does not retry a failing store at once,
-            // then have it look everywhere again: the stored entry may be behind its cursor.
-            let engine2 = engine.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                drop(claim);
-                engine2.shared.rescan.store(true, Ordering::Release);
-            });
+            retry_later(&engine, claim);
         }
         Err(message) => {
             tracing::error!(execution_id = %execution.id, panic = %message, "execution panicked; marking it failed");
@@ -200,6 +208,46 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
             finish(&checkpoint, &execution, previous).await;
         }
     }
+}
+
+/// Holds the claim a moment so the refill does not retry a failing store at once, then has
+/// it look everywhere again: the stored entry may be behind its cursor.
+fn retry_later<C: Send + 'static>(engine: &Engine, claim: C) {
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        drop(claim);
+        engine.shared.rescan.store(true, Ordering::Release);
+    });
+}
+
+/// The definition of version `version` of a workflow, from the store (a version that is
+/// gone cannot run: the execution fails with a message saying so).
+async fn older_definition(
+    engine: &Engine,
+    workflow_id: &str,
+    version: u64,
+) -> Result<Arc<Definition>, crate::store::StoreError> {
+    let shared = &engine.shared;
+    let (Some(current), Some(stored)) = (
+        shared.catalog.workflow(workflow_id),
+        shared
+            .store
+            .workflow_version(workflow_id.to_string(), version)
+            .await?,
+    ) else {
+        return Ok(Arc::new(Definition {
+            version,
+            steps: Err(format!(
+                "version {version} of the workflow it started on is no longer stored"
+            )),
+            inline: false,
+            inline_renders: 0,
+        }));
+    };
+    Ok(shared
+        .definitions
+        .get_older(&current.at_version(&stored), &shared.deps.renderer))
 }
 
 async fn finish(

@@ -65,6 +65,26 @@ impl ApiError {
         }
     }
 
+    /// The same error about a field nested under `parent` (`actions[0].type` within
+    /// `definition` is `definition.actions[0].type`).
+    pub fn within(self, parent: &str) -> ApiError {
+        match self {
+            ApiError::InvalidRequest {
+                message,
+                details: Some(mut details),
+            } => {
+                if let Some(field) = details.get("field").and_then(Value::as_str) {
+                    details["field"] = json!(format!("{parent}.{field}"));
+                }
+                ApiError::InvalidRequest {
+                    message,
+                    details: Some(details),
+                }
+            }
+            other => other,
+        }
+    }
+
     pub fn required(field: &str) -> ApiError {
         ApiError::field(
             field,

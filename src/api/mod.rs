@@ -18,9 +18,12 @@ pub mod ingest;
 pub mod middleware;
 pub mod openapi;
 pub mod openapi_actions;
+pub mod openapi_jobs;
 pub mod pagination;
+pub mod replays;
 pub mod request;
 pub mod sync_reply;
+pub mod versions;
 pub mod views;
 pub mod webhooks;
 pub mod workflows;
@@ -55,6 +58,8 @@ pub struct AppState {
     pub metrics: Option<PrometheusHandle>,
     /// Time and memory request bodies may take (`body_guard`).
     pub bodies: body_guard::BodyBudget,
+    /// Bulk and shadow replays running in this process (`jobs`).
+    pub jobs: std::sync::Arc<crate::jobs::JobRunner>,
     /// Idempotency keys whose first request is running (`idempotency`).
     pub idempotency: idempotency::InFlight,
     /// The dashboard's sessions and sign-in attempts.
@@ -102,6 +107,35 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
                         .route(web::get().to(workflows::get))
                         .route(web::patch().to(workflows::update))
                         .route(web::delete().to(workflows::delete)),
+                )
+                .service(
+                    resource("/workflows/{id}/versions", GET).route(web::get().to(versions::list)),
+                )
+                .service(
+                    resource("/workflows/{id}/versions/{version}", GET)
+                        .route(web::get().to(versions::get)),
+                )
+                .service(
+                    resource("/workflows/{id}/replays", POST)
+                        .route(web::post().to(replays::create_replay)),
+                )
+                .service(
+                    resource("/replays/{id}", "GET, HEAD, DELETE")
+                        .route(web::get().to(replays::get_replay))
+                        .route(web::delete().to(replays::cancel_replay)),
+                )
+                .service(
+                    resource("/workflows/{id}/shadow-replays", POST)
+                        .route(web::post().to(replays::create_shadow)),
+                )
+                .service(
+                    resource("/shadow-replays/{id}", "GET, HEAD, DELETE")
+                        .route(web::get().to(replays::get_shadow))
+                        .route(web::delete().to(replays::cancel_shadow)),
+                )
+                .service(
+                    resource("/shadow-replays/{id}/results", GET)
+                        .route(web::get().to(replays::shadow_results)),
                 )
                 .service(
                     resource("/workflows/{id}/executions", GET)

@@ -73,6 +73,10 @@ pub struct Workflow {
     pub id: String,
     pub name: String,
     pub status: WorkflowStatus,
+    /// Grows by one with every change to `trigger` or `actions`; see
+    /// `GET /v1/workflows/{id}/versions`.
+    #[schema(minimum = 1)]
+    pub version: u64,
     pub trigger: Trigger,
     pub actions: Vec<Action>,
     #[schema(format = DateTime)]
@@ -161,6 +165,10 @@ pub struct Execution {
     #[schema(example = "exec_000661a8dafdb586817fab93e77bfe96")]
     pub id: String,
     pub workflow_id: String,
+    /// The workflow version it runs (it finishes on it even when the workflow changes
+    /// meanwhile). Absent on executions recorded before workflows had versions.
+    #[schema(minimum = 1)]
+    pub workflow_version: Option<u64>,
     pub status: ExecutionStatus,
     pub trigger: ExecutionTrigger,
     /// The event's payload, as received.
@@ -407,6 +415,15 @@ pub struct Health {
         super::workflows::get,
         super::workflows::update,
         super::workflows::delete,
+        super::versions::list,
+        super::versions::get,
+        super::replays::create_replay,
+        super::replays::get_replay,
+        super::replays::cancel_replay,
+        super::replays::create_shadow,
+        super::replays::get_shadow,
+        super::replays::cancel_shadow,
+        super::replays::shadow_results,
         super::executions::list,
         super::executions::get,
         super::executions::replay,
@@ -436,6 +453,7 @@ pub struct Health {
     tags(
         (name = "workflows", description = "Workflows: a trigger and the actions it runs"),
         (name = "executions", description = "What each event did, step by step; replays"),
+        (name = "replays", description = "Bulk replays of past executions, and shadow replays that try a draft on them with nothing sent"),
         (name = "webhooks", description = "The URLs that receive events for a workflow"),
         (name = "api-keys", description = "API keys and the account's signing secret"),
         (name = "events", description = "Posting events to a webhook"),
@@ -787,7 +805,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(ids.len(), 28, "{ids:?}");
+        assert_eq!(ids.len(), 37, "{ids:?}");
     }
 
     #[test]

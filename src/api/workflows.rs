@@ -46,7 +46,7 @@ pub fn owned_workflow(
 
 /// The actions of a create or update: valid in themselves, and within this daemon's limits
 /// (a `timeout_ms` above `[http_actions] max_timeout_ms` is refused, not silently capped).
-fn checked_actions(state: &AppState, actions: &Value) -> Result<Vec<Action>, ApiError> {
+pub fn checked_actions(state: &AppState, actions: &Value) -> Result<Vec<Action>, ApiError> {
     let parsed = validate_actions(actions, &state.deps.renderer)?;
     check_http_timeouts(&parsed, state.settings.http_actions.max_timeout_ms)?;
     Ok(parsed)
@@ -109,13 +109,17 @@ pub async fn create(
         account_id: auth.account.id.clone(),
         name,
         status,
+        version: 1,
         trigger,
         actions,
         created_at: now,
         updated_at: now,
     };
     let _guard = state.catalog.write_lock().await;
-    state.store.put_workflow(&workflow).await?;
+    state
+        .store
+        .put_workflow(&workflow, Some(&workflow.current_version(now)))
+        .await?;
     let workflow = state.catalog.put_workflow(workflow);
     tracing::info!(workflow_id = %workflow.id, account_id = %auth.account.id, "workflow created");
     Ok(HttpResponse::Created().json(views::workflow(&workflow)))
@@ -156,7 +160,8 @@ pub async fn update_workflow(
 ) -> Result<std::sync::Arc<Workflow>, ApiError> {
     let body: UpdateWorkflow = typed(body)?;
     let _guard = state.catalog.write_lock().await;
-    let mut wf = (*owned_workflow(state, auth, id)?).clone();
+    let before = owned_workflow(state, auth, id)?;
+    let mut wf = (*before).clone();
     if let Some(name) = body.name {
         wf.name = checked_name(Some(name))?;
     }
@@ -171,7 +176,12 @@ pub async fn update_workflow(
     }
     // Strictly later than before, even within the same millisecond.
     wf.updated_at = now_ms().max(wf.updated_at + 1);
-    state.store.put_workflow(&wf).await?;
+    // A new definition is a new version; a rename or a status change is not.
+    let new_version = (wf.trigger != before.trigger || wf.actions != before.actions).then(|| {
+        wf.version = before.version + 1;
+        wf.current_version(wf.updated_at)
+    });
+    state.store.put_workflow(&wf, new_version.as_ref()).await?;
     let wf = state.catalog.put_workflow(wf);
     state.engine.workflow_changed(&wf.id);
     tracing::info!(workflow_id = %wf.id, status = ?wf.status, "workflow updated");

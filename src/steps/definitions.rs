@@ -13,11 +13,13 @@ use crate::fasthash::FastState;
 use super::runner::inline_prefix;
 use super::spec::{ActionSpec, StepSpec, parse_step};
 use super::template::{Renderer, count_templates};
-use crate::model::Workflow;
+use crate::model::{Action, Workflow};
 
 /// One version of a workflow, ready to run.
 #[derive(Debug)]
 pub struct Definition {
+    /// The workflow version it was parsed from (0: none, the workflow is gone).
+    pub version: u64,
     /// The parsed steps, or why they cannot run (a definition saved by an older version that
     /// no longer parses).
     pub steps: Result<Arc<Vec<StepSpec>>, String>,
@@ -58,7 +60,12 @@ pub const MAX_INLINE_RENDERS: usize = 8;
 #[derive(Default)]
 pub struct Definitions {
     parsed: DashMap<String, (i64, Arc<Definition>), FastState>,
+    /// Older versions still needed by executions that started on them, parsed on first use.
+    older: DashMap<(String, u64), Arc<Definition>, FastState>,
 }
+
+/// Older versions kept parsed at most; more are simply parsed again.
+const MAX_OLDER_VERSIONS: usize = 256;
 
 impl Definitions {
     /// The definition of this version of `workflow`, parsed on first use.
@@ -76,24 +83,45 @@ impl Definitions {
         definition
     }
 
+    /// The definition of `workflow` as it was at an older version (`workflow` is that
+    /// version already: `Workflow::at_version`).
+    pub fn get_older(&self, workflow: &Workflow, renderer: &Renderer) -> Arc<Definition> {
+        let key = (workflow.id.clone(), workflow.version);
+        if let Some(found) = self.older.get(&key) {
+            return found.clone();
+        }
+        let definition = Arc::new(parse(workflow, renderer));
+        if self.older.len() >= MAX_OLDER_VERSIONS {
+            self.older.clear();
+        }
+        self.older.insert(key, definition.clone());
+        definition
+    }
+
     /// Drops a deleted workflow's entry.
     pub fn forget(&self, workflow_id: &str) {
         self.parsed.remove(workflow_id);
+        self.older.retain(|(id, _), _| id != workflow_id);
     }
 }
 
-fn parse(workflow: &Workflow, renderer: &Renderer) -> Definition {
-    let steps: Result<Vec<StepSpec>, String> = workflow
-        .actions
+/// The steps of these actions, or why one of them cannot run.
+pub fn parse_steps(actions: &[Action], renderer: &Renderer) -> Result<Vec<StepSpec>, String> {
+    actions
         .iter()
         .enumerate()
         .map(|(i, a)| parse_step(i, a, renderer).map_err(|e| e.message))
-        .collect();
+        .collect()
+}
+
+fn parse(workflow: &Workflow, renderer: &Renderer) -> Definition {
+    let steps = parse_steps(&workflow.actions, renderer);
     let inline_renders = steps
         .as_ref()
         .ok()
         .and_then(|s| inline_prefix(s).map(|n| renders(&s[..n])));
     Definition {
+        version: workflow.version,
         steps: steps.map(Arc::new),
         inline: inline_renders.is_some_and(|n| n <= MAX_INLINE_RENDERS),
         inline_renders: inline_renders.unwrap_or(usize::MAX),
@@ -124,6 +152,7 @@ mod tests {
             account_id: "acct_1".into(),
             name: "w".into(),
             status: WorkflowStatus::Active,
+            version: 1,
             trigger: serde_json::from_value::<Trigger>(
                 json!({"type": "webhook", "event": "user.created"}),
             )

@@ -7,6 +7,7 @@ pub mod email;
 pub mod http;
 pub mod retry;
 pub mod runner;
+pub mod shadow;
 pub mod spec;
 pub mod ssrf;
 pub mod template;
@@ -119,78 +120,67 @@ impl Variables for TemplateContext<'_> {
     }
 }
 
-/// Runs one attempt of one action; `step` is its index in the workflow (it names the
-/// outgoing message, so every attempt of one step carries the same `webhook-id`).
-pub async fn execute_action(
-    action: &ActionSpec,
+/// An email step's fields rendered for this execution.
+pub fn render_email(
+    e: &spec::SendEmail,
+    ctx: &TemplateContext<'_>,
+    r: &Renderer,
+) -> Result<RenderedEmail, String> {
+    let render = |t: &str| r.render(t, ctx).map_err(|e| e.to_string());
+    let mut cc = Vec::with_capacity(e.cc.len());
+    for c in &e.cc {
+        cc.push(render(c)?);
+    }
+    Ok(RenderedEmail {
+        from: e.from.as_deref().map(render).transpose()?,
+        to: render(&e.to)?,
+        cc,
+        subject: render(&e.subject)?,
+        body: render(&e.body)?,
+    })
+}
+
+/// An `http_request` step rendered for this execution: what would be sent; `step` names the
+/// message (every attempt of one step carries the same `webhook-id`).
+pub fn render_request(
+    h: &spec::HttpRequest,
     ctx: &TemplateContext<'_>,
     deps: &ActionDeps,
-    signing_secret: &str,
     step: usize,
-    now_ms: i64,
-) -> StepOutcome {
+) -> Result<RenderedRequest, String> {
     let r = &deps.renderer;
-    macro_rules! render {
-        ($e:expr) => {
-            match r.render($e, ctx) {
-                Ok(v) => v,
-                Err(e) => return StepOutcome::Failed(e.to_string()),
-            }
-        };
+    let mut headers = Vec::with_capacity(h.headers.len());
+    for (k, v) in &h.headers {
+        headers.push((k.clone(), r.render(v, ctx).map_err(|e| e.to_string())?));
     }
-    match action {
-        ActionSpec::SendEmail(e) => {
-            let email = RenderedEmail {
-                from: match &e.from {
-                    Some(f) => Some(render!(f)),
-                    None => None,
-                },
-                to: render!(&e.to),
-                cc: {
-                    let mut cc = Vec::with_capacity(e.cc.len());
-                    for c in &e.cc {
-                        cc.push(render!(c));
-                    }
-                    cc
-                },
-                subject: render!(&e.subject),
-                body: render!(&e.body),
-            };
-            // Boxed: the SMTP future is large, and inline it would make every execution's
-            // future (moved on each spawn) as large, even for a transform-only workflow.
-            Box::pin(deps.mailer.send(email)).await
-        }
-        ActionSpec::HttpRequest(h) => {
-            let mut headers = Vec::with_capacity(h.headers.len());
-            for (k, v) in &h.headers {
-                headers.push((k.clone(), render!(v)));
-            }
-            let body = match &h.body {
-                Some(b) => match r.render_value(b, ctx) {
-                    Ok(v) => Some(v),
-                    Err(e) => return StepOutcome::Failed(e.to_string()),
-                },
-                None => None,
-            };
-            let (body, json_body) = http::body_bytes(body.as_ref());
-            let timeout = h
-                .timeout_ms
-                .map_or(deps.default_http_timeout, Duration::from_millis)
-                .min(deps.max_http_timeout);
-            let request = RenderedRequest {
-                method: h.method.clone(),
-                url: render!(&h.url),
-                headers,
-                body,
-                json_body,
-                timeout,
-                message_id: format!("msg_{}_{step}", ctx.exec.id),
-            };
-            Box::pin(deps.http.call(request, signing_secret)).await
-        }
-        ActionSpec::Delay { seconds } => StepOutcome::Suspend {
-            until_ms: now_ms + (*seconds as i64) * 1000,
-        },
+    let body = match &h.body {
+        Some(b) => Some(r.render_value(b, ctx).map_err(|e| e.to_string())?),
+        None => None,
+    };
+    let (body, json_body) = http::body_bytes(body.as_ref());
+    let timeout = h
+        .timeout_ms
+        .map_or(deps.default_http_timeout, Duration::from_millis)
+        .min(deps.max_http_timeout);
+    Ok(RenderedRequest {
+        method: h.method.clone(),
+        url: r.render(&h.url, ctx).map_err(|e| e.to_string())?,
+        headers,
+        body,
+        json_body,
+        timeout,
+        message_id: format!("msg_{}_{step}", ctx.exec.id),
+    })
+}
+
+/// Runs one attempt of a step that touches nothing outside the daemon (`filter`,
+/// `transform`); None for the others.
+pub fn execute_pure(
+    action: &ActionSpec,
+    ctx: &TemplateContext<'_>,
+    r: &Renderer,
+) -> Option<StepOutcome> {
+    Some(match action {
         ActionSpec::Filter { condition } => match r.condition(condition, ctx) {
             Ok(true) => StepOutcome::Done(json!({"passed": true})),
             Ok(false) => StepOutcome::Stop(json!({"passed": false})),
@@ -203,10 +193,39 @@ pub async fn execute_action(
                     Ok(v) => {
                         out.insert(k.clone(), v);
                     }
-                    Err(e) => return StepOutcome::Failed(format!("set.{k}: {e}")),
+                    Err(e) => return Some(StepOutcome::Failed(format!("set.{k}: {e}"))),
                 }
             }
             StepOutcome::Done(Value::Object(out))
         }
+        _ => return None,
+    })
+}
+
+/// Runs one attempt of one action; `step` is its index in the workflow (it names the
+/// outgoing message, so every attempt of one step carries the same `webhook-id`).
+pub async fn execute_action(
+    action: &ActionSpec,
+    ctx: &TemplateContext<'_>,
+    deps: &ActionDeps,
+    signing_secret: &str,
+    step: usize,
+    now_ms: i64,
+) -> StepOutcome {
+    match action {
+        ActionSpec::SendEmail(e) => match render_email(e, ctx, &deps.renderer) {
+            // Boxed: the SMTP future is large, and inline it would make every execution's
+            // future (moved on each spawn) as large, even for a transform-only workflow.
+            Ok(email) => Box::pin(deps.mailer.send(email)).await,
+            Err(e) => StepOutcome::Failed(e),
+        },
+        ActionSpec::HttpRequest(h) => match render_request(h, ctx, deps, step) {
+            Ok(request) => Box::pin(deps.http.call(request, signing_secret)).await,
+            Err(e) => StepOutcome::Failed(e),
+        },
+        ActionSpec::Delay { seconds } => StepOutcome::Suspend {
+            until_ms: now_ms + (*seconds as i64) * 1000,
+        },
+        pure => execute_pure(pure, ctx, &deps.renderer).expect("filter and transform are pure"),
     }
 }

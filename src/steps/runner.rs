@@ -405,6 +405,7 @@ mod tests {
             id: "exec_1".into(),
             account_id: "acct_1".into(),
             workflow_id: "wf_1".into(),
+            workflow_version: Some(1),
             status: ExecutionStatus::Queued,
             trigger: ExecutionTrigger {
                 hook_id: None,

@@ -17,7 +17,8 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    Account, ApiKey, Execution, ExecutionStatus, ExecutionSummary, Hook, Persisted, Workflow,
+    Account, ApiKey, BackgroundJob, Execution, ExecutionStatus, ExecutionSummary, Hook, Persisted,
+    ShadowResult, Workflow, WorkflowVersion,
 };
 #[cfg(feature = "rocksdb")]
 pub use rocks::{RocksStore, StoreGuard};
@@ -120,6 +121,18 @@ pub struct ExecutionQuery {
     pub limit: usize,
 }
 
+/// A walk over one workflow's finished executions, oldest first, for background jobs.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionScan {
+    /// One status, or both finished ones (`success`, `failed`) when None.
+    pub status: Option<ExecutionStatus>,
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+    /// Start after this execution id (the walk's cursor).
+    pub after_id: Option<String>,
+    pub limit: usize,
+}
+
 /// An idempotency key to check and remember with a new execution.
 #[derive(Debug, Clone)]
 pub struct Dedupe {
@@ -182,8 +195,27 @@ pub trait Store: Send + Sync + 'static {
     fn put_account<'a>(&'a self, account: &'a Account) -> StoreFuture<'a, ()>;
     fn put_api_key<'a>(&'a self, key: &'a ApiKey) -> StoreFuture<'a, ()>;
     fn delete_api_key<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
-    fn put_workflow<'a>(&'a self, workflow: &'a Workflow) -> StoreFuture<'a, ()>;
-    /// Deletes a workflow and the hooks that trigger it, atomically.
+    /// Stores a workflow, with `version` (the version it now runs, when that is new) in the
+    /// same atomic write.
+    fn put_workflow<'a>(
+        &'a self,
+        workflow: &'a Workflow,
+        version: Option<&'a WorkflowVersion>,
+    ) -> StoreFuture<'a, ()>;
+    /// One version of a workflow.
+    fn workflow_version(
+        &self,
+        workflow_id: String,
+        version: u64,
+    ) -> StoreFuture<'_, Option<WorkflowVersion>>;
+    /// Versions of a workflow from `newest` down, at most `limit`, newest first.
+    fn workflow_versions(
+        &self,
+        workflow_id: String,
+        newest: u64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<WorkflowVersion>>;
+    /// Deletes a workflow, its versions and the hooks that trigger it, atomically.
     fn delete_workflow<'a>(&'a self, id: &'a str, hook_ids: &'a [String]) -> StoreFuture<'a, ()>;
     fn put_hook<'a>(&'a self, hook: &'a Hook) -> StoreFuture<'a, ()>;
     fn delete_hook<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()>;
@@ -214,6 +246,36 @@ pub trait Store: Send + Sync + 'static {
         query: ExecutionQuery,
     ) -> StoreFuture<'_, (Vec<ExecutionSummary>, u64)>;
 
+    /// Ids of a workflow's finished executions matching `scan`, oldest first.
+    fn scan_executions(
+        &self,
+        workflow_id: String,
+        scan: ExecutionScan,
+    ) -> StoreFuture<'_, Vec<String>>;
+
+    // ---- background jobs (bulk and shadow replays) ----
+    /// Stores a job's state with the shadow results of its latest batch, atomically. Never
+    /// undoes a cancel request (that is kept beside the job).
+    fn put_job<'a>(
+        &'a self,
+        job: &'a BackgroundJob,
+        results: &'a [ShadowResult],
+    ) -> StoreFuture<'a, ()>;
+    /// Asks a job to stop: its runner sees it before its next batch.
+    fn cancel_job(&self, id: String) -> StoreFuture<'_, ()>;
+    /// A job, with `cancel_requested` set when a cancel was asked for.
+    fn job(&self, id: String) -> StoreFuture<'_, Option<BackgroundJob>>;
+    /// Every job still running (to resume them).
+    fn unfinished_jobs(&self) -> StoreFuture<'_, Vec<BackgroundJob>>;
+    /// A page of a shadow replay's results: changed ones first, then by execution id.
+    fn job_results(
+        &self,
+        job_id: String,
+        changed_only: bool,
+        offset: usize,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<ShadowResult>>;
+
     // ---- due work ----
     /// The lease this daemon may run work and write progress under, while it holds one.
     /// The embedded store always holds it; on a shared database one daemon at a time does.
@@ -230,9 +292,9 @@ pub trait Store: Send + Sync + 'static {
     fn put_stored_reply<'a>(&'a self, key: &'a str, reply: &'a StoredReply) -> StoreFuture<'a, ()>;
 
     // ---- retention ----
-    /// Deletes finished executions created before `cutoff_ms`, webhook idempotency keys
-    /// older than `dedupe_cutoff_ms` and API replies older than `replies_cutoff_ms`; returns
-    /// the number of executions deleted.
+    /// Deletes finished executions and finished jobs (with their results) created before
+    /// `cutoff_ms`, webhook idempotency keys older than `dedupe_cutoff_ms` and API replies
+    /// older than `replies_cutoff_ms`; returns the number of executions deleted.
     fn purge(
         &self,
         cutoff_ms: i64,

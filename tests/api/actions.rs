@@ -14,15 +14,28 @@ use crate::helpers::{reference_workflow, spawn_app, spawn_app_with};
 /// A small SMTP server: enough of RFC 5321 for a client to deliver mail to it. Every message
 /// received (envelope and data) is pushed to `inbox`.
 async fn smtp_listener() -> (u16, Arc<Mutex<Vec<String>>>) {
+    let (port, inbox, _) = smtp_listener_counting().await;
+    (port, inbox)
+}
+
+/// [`smtp_listener`], also counting the connections it accepted.
+pub(crate) async fn smtp_listener_counting() -> (
+    u16,
+    Arc<Mutex<Vec<String>>>,
+    Arc<std::sync::atomic::AtomicUsize>,
+) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let inbox = Arc::new(Mutex::new(Vec::new()));
     let store = inbox.clone();
+    let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let accepted = connections.clone();
     tokio::spawn(async move {
         loop {
             let Ok((socket, _)) = listener.accept().await else {
                 return;
             };
+            accepted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             let store = store.clone();
             tokio::spawn(async move {
                 let (r, mut w) = socket.into_split();
@@ -62,7 +75,7 @@ async fn smtp_listener() -> (u16, Arc<Mutex<Vec<String>>>) {
             });
         }
     });
-    (port, inbox)
+    (port, inbox, connections)
 }
 
 #[derive(Clone, Debug)]

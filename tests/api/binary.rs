@@ -1028,3 +1028,43 @@ async fn sighup_applies_the_log_level_and_names_what_needs_a_restart() {
     let res = reqwest::get(format!("{}/healthz", d.base)).await.unwrap();
     assert_eq!(res.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_resumes_on_its_version_after_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let client = reqwest::Client::new();
+    let mut d = start(dir.path(), &[]);
+    let key = d.first_key();
+    let (wf, hook) = workflow_with_hook(
+        &d,
+        &client,
+        &key,
+        json!([
+            {"type": "delay", "config": {"seconds": 3}},
+            {"type": "transform", "config": {"set": {"v": "one"}}}
+        ]),
+    )
+    .await;
+    let r = client.post(&hook).json(&json!({})).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let id = r.json::<Value>().await.unwrap()["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (s, patched) = call(
+        &client,
+        reqwest::Method::PATCH,
+        format!("{}/v1/workflows/{}", d.base, wf["id"].as_str().unwrap()),
+        &key,
+        Some(json!({"actions": [{"type": "transform", "config": {"set": {"v": "two"}}}]})),
+    )
+    .await;
+    assert_eq!((s, &patched["version"]), (200, &json!(2)), "{patched}");
+    d.kill9();
+
+    let d2 = start(dir.path(), &[]);
+    let exec = wait_ended(&d2, &client, &key, &id).await;
+    assert_eq!(exec["status"], "success", "{exec}");
+    assert_eq!(exec["workflow_version"], 1, "{exec}");
+    assert_eq!(exec["steps"][1]["output"]["v"], "one", "{exec}");
+}

@@ -20,5 +20,7 @@ mod idempotency;
 mod ingest;
 mod limits;
 mod ratelimit;
+mod replays;
 mod sync_hooks;
+mod versions;
 mod workflows;

@@ -6,7 +6,8 @@ import {
 } from './retry.js';
 import { USER_AGENT } from './version.js';
 import {
-  Admin, ApiKeys, Events, Executions, SigningSecret, System, Webhooks, Workflows,
+  Admin, ApiKeys, Events, Executions, Replays, ShadowReplays, SigningSecret, System, Webhooks,
+  WorkflowVersions, Workflows,
 } from './resources.js';
 
 export const DEFAULT_BASE_URL = 'https://api.botcadence.com';
@@ -125,7 +126,10 @@ export class Botcadence {
     }
 
     this.workflows = new Workflows(this);
+    this.workflowVersions = new WorkflowVersions(this);
     this.executions = new Executions(this);
+    this.replays = new Replays(this);
+    this.shadowReplays = new ShadowReplays(this);
     this.webhooks = new Webhooks(this);
     this.apiKeys = new ApiKeys(this);
     this.signingSecret = new SigningSecret(this);

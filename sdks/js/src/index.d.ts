@@ -64,6 +64,156 @@ export type ListExecutionsParams = Omit<Query<'listExecutions'>, 'from' | 'to'> 
   to?: string | Date;
 };
 
+export type ListWorkflowVersionsParams = { page?: number; per_page?: number };
+
+// Versions, replays and shadow replays, typed after the API reference.
+
+/** One immutable version of a workflow's trigger and actions. */
+export interface WorkflowVersion {
+  workflow_id: string;
+  /** 1 for the definition the workflow was created with, then one more per change. */
+  version: number;
+  trigger: Trigger;
+  actions: Action[];
+  created_at: string;
+}
+
+export interface WorkflowVersionList {
+  /** Newest first. */
+  data: WorkflowVersion[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+/** The state of a replay or a shadow replay; only `running` still changes. */
+export type ReplayStatus = 'running' | 'completed' | 'cancelled' | 'failed';
+
+/** Which past executions a replay or shadow replay went over. */
+export interface ReplayFilter {
+  status: 'success' | 'failed' | null;
+  from: string | null;
+  to: string | null;
+  limit: number;
+}
+
+/** The filters of a replay or a shadow replay; `from` and `to` may be Dates. */
+export interface ReplayFilterParams {
+  /** Only executions that ended so. */
+  status?: 'success' | 'failed';
+  from?: string | Date;
+  to?: string | Date;
+  /** Replays: 1–100 000, 10 000 by default; shadow replays: 1–10 000, 1 000 by default. */
+  limit?: number;
+}
+
+/** The answer of a dry run: how many executions a replay would run again. */
+export interface ReplayCount {
+  count: number;
+}
+
+/** A bulk replay: new executions of past executions' inputs, started in the background. */
+export interface Replay {
+  id: string;
+  workflow_id: string;
+  status: ReplayStatus;
+  filter: ReplayFilter;
+  /** How many executions the filter selected when the replay started. */
+  matched: number;
+  /** New executions started so far; each has `replay_of` set to its original. */
+  replayed: number;
+  /** Originals gone by the time they were reached. */
+  skipped: number;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  error: string | null;
+}
+
+/** A definition to try: what is absent is taken from the current workflow. */
+export interface ShadowDefinition {
+  trigger?: Trigger;
+  actions?: Action[];
+}
+
+/** The body of a shadow replay: exactly one of `definition` and `version`, and the filters. */
+export type CreateShadowReplay = ReplayFilterParams & (
+  | { definition: ShadowDefinition; version?: never }
+  | { version: number; definition?: never }
+);
+
+export interface ShadowSummary {
+  matched: number;
+  compared: number;
+  changed: number;
+  unchanged: number;
+}
+
+/** A shadow replay: past executions' inputs run through another definition, and compared. */
+export interface ShadowReplay {
+  id: string;
+  workflow_id: string;
+  status: ReplayStatus;
+  /** The version tried, or null when a definition was given. */
+  version: number | null;
+  /** The definition tried, in full. */
+  definition: { trigger: Trigger; actions: Action[] };
+  filter: ReplayFilter;
+  summary: ShadowSummary;
+  created_at: string;
+  updated_at: string;
+  finished_at: string | null;
+  error: string | null;
+}
+
+/** One step of a run, as compared. */
+export interface ShadowStep {
+  index: number;
+  type: string;
+  status: string;
+  output?: unknown;
+  error?: string;
+}
+
+/** How a run ended and what its steps did. */
+export interface ShadowRun {
+  status: ExecutionStatus;
+  steps: ShadowStep[];
+  error?: string | null;
+}
+
+/** One way the shadow run differs from the original, e.g. `path: "steps[1].status"`. */
+export interface ShadowDifference {
+  path: string;
+  /** Any JSON value, null included. */
+  original: unknown;
+  shadow: unknown;
+}
+
+/** A shadow replay's verdict on one past execution. */
+export interface ShadowResult {
+  execution_id: string;
+  changed: boolean;
+  original: ShadowRun;
+  shadow: ShadowRun;
+  differences: ShadowDifference[];
+}
+
+export interface ShadowResultList {
+  /** Changed results first, then by execution id. */
+  data: ShadowResult[];
+  total: number;
+  page: number;
+  per_page: number;
+}
+
+export interface ListShadowResultsParams {
+  /** true: only the results that differ; false: only those that do not. */
+  changed?: boolean;
+  page?: number;
+  per_page?: number;
+}
+
 /** Raw bytes or text, sent exactly as given. */
 export type RawBody = string | Uint8Array | ArrayBuffer;
 
@@ -165,6 +315,34 @@ export declare class Executions {
   replay(executionId: string, options?: RequestOptions): Promise<Success<'replayExecution'>>;
 }
 
+export declare class WorkflowVersions {
+  /** Newest first. */
+  list(workflowId: string, params?: ListWorkflowVersionsParams, options?: RequestOptions): Promise<WorkflowVersionList>;
+  iterate(workflowId: string, params?: ListWorkflowVersionsParams, options?: RequestOptions):
+    PageIterator<WorkflowVersion, WorkflowVersionList>;
+  get(workflowId: string, version: number, options?: RequestOptions): Promise<WorkflowVersion>;
+}
+
+export declare class Replays {
+  /** Starts replaying the executions the filters select; the workflow must be active. */
+  create(workflowId: string, filters?: ReplayFilterParams, options?: RequestOptions): Promise<Replay>;
+  /** A dry run: how many executions `create` would replay with these filters. */
+  count(workflowId: string, filters?: ReplayFilterParams, options?: RequestOptions): Promise<ReplayCount>;
+  get(replayId: string, options?: RequestOptions): Promise<Replay>;
+  /** Stops a running replay; a finished one is answered unchanged. */
+  cancel(replayId: string, options?: RequestOptions): Promise<Replay>;
+}
+
+export declare class ShadowReplays {
+  create(workflowId: string, body: CreateShadowReplay, options?: RequestOptions): Promise<ShadowReplay>;
+  get(shadowReplayId: string, options?: RequestOptions): Promise<ShadowReplay>;
+  cancel(shadowReplayId: string, options?: RequestOptions): Promise<ShadowReplay>;
+  /** Changed results first. */
+  results(shadowReplayId: string, params?: ListShadowResultsParams, options?: RequestOptions): Promise<ShadowResultList>;
+  iterateResults(shadowReplayId: string, params?: ListShadowResultsParams, options?: RequestOptions):
+    PageIterator<ShadowResult, ShadowResultList>;
+}
+
 export declare class Webhooks {
   list(params?: ListWebhooksParams, options?: RequestOptions): Promise<Success<'listWebhooks'>>;
   iterate(params?: ListWebhooksParams, options?: RequestOptions): PageIterator<Webhook, WebhookList>;
@@ -223,7 +401,10 @@ export declare class Botcadence {
   readonly maxRetries: number;
   readonly defaultHeaders: Record<string, string>;
   readonly workflows: Workflows;
+  readonly workflowVersions: WorkflowVersions;
   readonly executions: Executions;
+  readonly replays: Replays;
+  readonly shadowReplays: ShadowReplays;
   readonly webhooks: Webhooks;
   readonly apiKeys: ApiKeys;
   readonly signingSecret: SigningSecret;

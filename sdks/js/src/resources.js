@@ -80,6 +80,101 @@ export class Executions extends Resource {
   }
 }
 
+const version = (value) => {
+  if (!Number.isInteger(value) || value < 1) throw new TypeError('version must be an integer >= 1');
+  return value;
+};
+
+export class WorkflowVersions extends Resource {
+  /**
+   * GET /v1/workflows/{id}/versions — one page, newest first; `page`, `per_page`. Every change
+   * to a workflow's trigger or actions makes a new, immutable version.
+   */
+  list(workflowId, params = {}, options) {
+    return this._client._call('GET', `/v1/workflows/${id(workflowId, 'workflowId')}/versions`,
+      { ...callOptions(options), query: params });
+  }
+
+  /** Every version of a workflow, newest first, page after page. */
+  iterate(workflowId, params = {}, options) {
+    id(workflowId, 'workflowId');
+    return new PageIterator((p) => this.list(workflowId, p, options), params);
+  }
+
+  /** GET /v1/workflows/{id}/versions/{version} */
+  get(workflowId, versionNumber, options) {
+    return this._client._call('GET',
+      `/v1/workflows/${id(workflowId, 'workflowId')}/versions/${version(versionNumber)}`, callOptions(options));
+  }
+}
+
+export class Replays extends Resource {
+  /**
+   * POST /v1/workflows/{id}/replays — runs the inputs of a workflow's past executions again,
+   * in the background; filters `status` (`success`/`failed`), `from`, `to` (Date or RFC 3339),
+   * `limit`. The workflow must be active.
+   */
+  create(workflowId, body = {}, options) {
+    return this._client._call('POST', `/v1/workflows/${id(workflowId, 'workflowId')}/replays`,
+      { ...callOptions(options), body });
+  }
+
+  /** The same call as a dry run: `{count}`, how many executions `create` would replay; starts nothing. */
+  count(workflowId, filters = {}, options) {
+    return this.create(workflowId, { ...filters, dry_run: true }, options);
+  }
+
+  /** GET /v1/replays/{id} — progress: `matched`, `replayed`, `skipped`, `status`. */
+  get(replayId, options) {
+    return this._client._call('GET', `/v1/replays/${id(replayId, 'replayId')}`, callOptions(options));
+  }
+
+  /** DELETE /v1/replays/{id} — stops a running replay; answers the replay (a finished one unchanged). */
+  cancel(replayId, options) {
+    return this._client._call('DELETE', `/v1/replays/${id(replayId, 'replayId')}`, callOptions(options));
+  }
+}
+
+export class ShadowReplays extends Resource {
+  /**
+   * POST /v1/workflows/{id}/shadow-replays — runs past executions' inputs through another
+   * definition and compares each with what the original did: exactly one of `definition`
+   * (`{trigger?, actions?}`, what is absent taken from the workflow) and `version`, plus the
+   * filters `status`, `from`, `to`, `limit`.
+   */
+  create(workflowId, body, options) {
+    return this._client._call('POST', `/v1/workflows/${id(workflowId, 'workflowId')}/shadow-replays`,
+      { ...callOptions(options), body: body ?? {} });
+  }
+
+  /** GET /v1/shadow-replays/{id} — `status` and `summary`. */
+  get(shadowReplayId, options) {
+    return this._client._call('GET', `/v1/shadow-replays/${id(shadowReplayId, 'shadowReplayId')}`,
+      callOptions(options));
+  }
+
+  /** DELETE /v1/shadow-replays/{id} — stops a running shadow replay; answers it. */
+  cancel(shadowReplayId, options) {
+    return this._client._call('DELETE', `/v1/shadow-replays/${id(shadowReplayId, 'shadowReplayId')}`,
+      callOptions(options));
+  }
+
+  /**
+   * GET /v1/shadow-replays/{id}/results — one page, changed results first; `changed`
+   * (true: only those that differ), `page`, `per_page`.
+   */
+  results(shadowReplayId, params = {}, options) {
+    return this._client._call('GET', `/v1/shadow-replays/${id(shadowReplayId, 'shadowReplayId')}/results`,
+      { ...callOptions(options), query: params });
+  }
+
+  /** Every result, page after page. */
+  iterateResults(shadowReplayId, params = {}, options) {
+    id(shadowReplayId, 'shadowReplayId');
+    return new PageIterator((p) => this.results(shadowReplayId, p, options), params);
+  }
+}
+
 export class Webhooks extends Resource {
   /** GET /v1/webhooks — one page. */
   list(params = {}, options) {

@@ -214,6 +214,59 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/replays/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get replay */
+        get: operations["getReplay"];
+        put?: never;
+        post?: never;
+        /** Cancel replay */
+        delete: operations["cancelReplay"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shadow-replays/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get shadow replay */
+        get: operations["getShadowReplay"];
+        put?: never;
+        post?: never;
+        /** Cancel shadow replay */
+        delete: operations["cancelShadowReplay"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/shadow-replays/{id}/results": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List shadow replay results */
+        get: operations["listShadowReplayResults"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/signing-secret": {
         parameters: {
             query?: never;
@@ -338,6 +391,74 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/workflows/{id}/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create replay */
+        post: operations["createReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/{id}/shadow-replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Create shadow replay */
+        post: operations["createShadowReplay"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List workflow versions */
+        get: operations["listWorkflowVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workflows/{id}/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get workflow version */
+        get: operations["getWorkflowVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/{hook_id}": {
         parameters: {
             query?: never;
@@ -420,6 +541,46 @@ export interface components {
         CreateApiKey: {
             name?: string | null;
         };
+        /** @description `POST /v1/workflows/{id}/replays`: which past executions to run again. */
+        CreateReplay: {
+            status?: null | components["schemas"]["FinishedStatus"];
+            /**
+             * Format: date-time
+             * @description Created at or after.
+             */
+            from?: string | null;
+            /**
+             * Format: date-time
+             * @description Created at or before (and never after the replay was asked for).
+             */
+            to?: string | null;
+            /**
+             * Format: int64
+             * @description At most this many, oldest first; 10000 when absent.
+             */
+            limit?: number | null;
+            /** @description Only count: answers 200 `{"count": N}` and starts nothing. */
+            dry_run?: boolean | null;
+        };
+        /**
+         * @description `POST /v1/workflows/{id}/shadow-replays`: exactly one of `definition` and `version`,
+         *     and which past executions to run it over.
+         */
+        CreateShadowReplay: {
+            definition?: null | components["schemas"]["ShadowDefinition"];
+            /** Format: int64 */
+            version?: number | null;
+            status?: null | components["schemas"]["FinishedStatus"];
+            /** Format: date-time */
+            from?: string | null;
+            /** Format: date-time */
+            to?: string | null;
+            /**
+             * Format: int64
+             * @description At most this many, oldest first; 1000 when absent.
+             */
+            limit?: number | null;
+        };
         CreateWebhook: {
             workflow_id: string;
             event: string;
@@ -458,6 +619,12 @@ export interface components {
             /** @example exec_000661a8dafdb586817fab93e77bfe96 */
             id: string;
             workflow_id: string;
+            /**
+             * Format: int64
+             * @description The workflow version it runs (it finishes on it even when the workflow changes
+             *     meanwhile). Absent on executions recorded before workflows had versions.
+             */
+            workflow_version?: number | null;
             status: components["schemas"]["ExecutionStatus"];
             trigger: components["schemas"]["ExecutionTrigger"];
             /** @description The event's payload, as received. */
@@ -508,6 +675,8 @@ export interface components {
             /** Format: date-time */
             received_at: string;
         };
+        /** @enum {string} */
+        FinishedStatus: "success" | "failed";
         Health: {
             status: string;
         };
@@ -550,8 +719,153 @@ export interface components {
         };
         /** @enum {string} */
         Plan: "free" | "pro" | "enterprise";
+        /** @description A bulk replay and its progress. */
+        Replay: {
+            /** @example rpl_000661a8dafdb586817fab93e77bfe96 */
+            id: string;
+            workflow_id: string;
+            status: components["schemas"]["ReplayStatus"];
+            filter: components["schemas"]["ReplayFilter"];
+            /**
+             * Format: int64
+             * @description How many executions the filter selected when the replay started.
+             */
+            matched: number;
+            /**
+             * Format: int64
+             * @description New executions started so far; each has `replay_of` set to its original.
+             */
+            replayed: number;
+            /**
+             * Format: int64
+             * @description Originals deleted (retention) before the replay reached them.
+             */
+            skipped: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            error?: string | null;
+        };
+        /** @description A dry run's answer: how many executions a replay with this filter would run. */
+        ReplayCount: {
+            /** Format: int64 */
+            count: number;
+        };
+        /** @description The filter a job was started with (times frozen: `to` is never later than the start). */
+        ReplayFilter: {
+            status?: null | components["schemas"]["FinishedStatus"];
+            /** Format: date-time */
+            from?: string | null;
+            /** Format: date-time */
+            to?: string | null;
+            /** Format: int64 */
+            limit: number;
+        };
+        /** @enum {string} */
+        ReplayStatus: "running" | "completed" | "cancelled" | "failed";
         /** @enum {string} */
         ResponseMode: "async" | "sync";
+        /** @description A definition to try: like a PATCH's body; what is absent is the current workflow's. */
+        ShadowDefinition: {
+            trigger?: null | components["schemas"]["Trigger"];
+            actions?: components["schemas"]["Action"][] | null;
+        };
+        /** @description One way the shadow run differs from what really happened. */
+        ShadowDifference: {
+            /**
+             * @description `status`, `steps[i].type`, `steps[i].status` or `steps[i].output` (outputs of
+             *     `filter` and `transform` only).
+             */
+            path: string;
+            original: unknown;
+            shadow: unknown;
+        };
+        /** @description The definition a shadow replay runs. */
+        ShadowDraft: {
+            trigger: components["schemas"]["Trigger"];
+            actions: components["schemas"]["Action"][];
+        };
+        /** @description A shadow replay: the draft run over past executions with every side effect stubbed. */
+        ShadowReplay: {
+            /** @example shr_000661a8dafdb586817fab93e77bfe96 */
+            id: string;
+            workflow_id: string;
+            status: components["schemas"]["ReplayStatus"];
+            /**
+             * Format: int64
+             * @description The version the draft was taken from, when `version` was given.
+             */
+            version?: number | null;
+            definition: components["schemas"]["ShadowDraft"];
+            filter: components["schemas"]["ReplayFilter"];
+            summary: components["schemas"]["ShadowSummary"];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            error?: string | null;
+        };
+        /** @description A shadow replay's verdict on one past execution. */
+        ShadowResult: {
+            execution_id: string;
+            changed: boolean;
+            original: components["schemas"]["ShadowRun"];
+            shadow: components["schemas"]["ShadowRun"];
+            differences: components["schemas"]["ShadowDifference"][];
+        };
+        ShadowResultList: {
+            data: components["schemas"]["ShadowResult"][];
+            /**
+             * Format: int64
+             * @description Results matching (all, or the changed ones).
+             */
+            total: number;
+            /** Format: int64 */
+            page: number;
+            /** Format: int64 */
+            per_page: number;
+        };
+        ShadowRun: {
+            status: components["schemas"]["ExecutionStatus"];
+            steps: components["schemas"]["ShadowStep"][];
+            error?: string | null;
+        };
+        /** @description One step of a run, as compared. */
+        ShadowStep: {
+            /** Format: int64 */
+            index: number;
+            type: string;
+            /** @description `pending`, `running`, `success`, `failed`, `skipped`. */
+            status: string;
+            /**
+             * @description A stubbed `send_email` or `http_request` shows what would have been sent
+             *     (`{"stubbed": true, "email": …}` / `{"stubbed": true, "request": …}`).
+             */
+            output?: unknown;
+            error?: string | null;
+        };
+        /** @description Summary counts of a shadow replay. */
+        ShadowSummary: {
+            /**
+             * Format: int64
+             * @description Executions the filter selected when it started.
+             */
+            matched: number;
+            /**
+             * Format: int64
+             * @description Compared so far (`changed` + `unchanged`).
+             */
+            compared: number;
+            /** Format: int64 */
+            changed: number;
+            /** Format: int64 */
+            unchanged: number;
+        };
         SigningSecret: {
             /**
              * @description `whsec_` + base64: signs outgoing `http_request` calls (`X-Botcadence-Signature`, and
@@ -624,6 +938,12 @@ export interface components {
             id: string;
             name: string;
             status: components["schemas"]["WorkflowStatus"];
+            /**
+             * Format: int64
+             * @description Grows by one with every change to `trigger` or `actions`; see
+             *     `GET /v1/workflows/{id}/versions`.
+             */
+            version: number;
             trigger: components["schemas"]["Trigger"];
             actions: components["schemas"]["Action"][];
             /** Format: date-time */
@@ -642,6 +962,28 @@ export interface components {
         };
         /** @enum {string} */
         WorkflowStatus: "draft" | "active" | "paused";
+        /** @description One immutable version of a workflow's definition. */
+        WorkflowVersion: {
+            workflow_id: string;
+            /** Format: int64 */
+            version: number;
+            trigger: components["schemas"]["Trigger"];
+            actions: components["schemas"]["Action"][];
+            /**
+             * Format: date-time
+             * @description When this version was made.
+             */
+            created_at: string;
+        };
+        WorkflowVersionList: {
+            data: components["schemas"]["WorkflowVersion"][];
+            /** Format: int64 */
+            total: number;
+            /** Format: int64 */
+            page: number;
+            /** Format: int64 */
+            per_page: number;
+        };
         /** @description Sends an email through the daemon's SMTP relay. */
         SendEmailAction: {
             /**
@@ -1410,6 +1752,203 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    getReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Replay id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replay and its progress */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Replay id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled (executions it started already run on); a finished replay is returned as it is */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getShadowReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Shadow replay id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shadow replay, summary counts first */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowReplay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    cancelShadowReplay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Shadow replay id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled; a finished one is returned as it is */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowReplay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listShadowReplayResults: {
+        parameters: {
+            query?: {
+                /** @description Only the executions whose outcome changed */
+                changed?: boolean;
+                /** @description 1-based page */
+                page?: number;
+                /** @description 1–100, default 20 */
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Shadow replay id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Per-execution results, changed ones first, then by execution id */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowResultList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getSigningSecret: {
         parameters: {
             query?: never;
@@ -1886,6 +2425,216 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExecutionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createReplay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: the same key with the same request within 24 h gets the first successful answer again (with `Idempotent-Replayed: true`) and nothing runs twice; the same key with a different request is a 409. Only successful answers are remembered. One key per logical request, e.g. a UUID. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Workflow id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateReplay"];
+            };
+        };
+        responses: {
+            /** @description `dry_run`: how many executions it would run; nothing started */
+            200: {
+                headers: {
+                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayCount"];
+                };
+            };
+            /** @description Started: follow it at `GET /v1/replays/{id}` */
+            202: {
+                headers: {
+                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Replay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            /** @description The workflow is not active (`workflow_inactive`), or the Idempotency-Key was used for a different request or is still running (`conflict`) */
+            409: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createShadowReplay: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes the request safe to retry: the same key with the same request within 24 h gets the first successful answer again (with `Idempotent-Replayed: true`) and nothing runs twice; the same key with a different request is a 409. Only successful answers are remembered. One key per logical request, e.g. a UUID. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                /** @description Workflow id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateShadowReplay"];
+            };
+        };
+        responses: {
+            /** @description Started: follow it at `GET /v1/shadow-replays/{id}` */
+            202: {
+                headers: {
+                    /** @description Present when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowReplay"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            409: components["responses"]["IdempotencyConflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listWorkflowVersions: {
+        parameters: {
+            query?: {
+                /** @description 1-based page */
+                page?: number;
+                /** @description 1–100, default 20 */
+                per_page?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Workflow id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The workflow's versions, newest first */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowVersionList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            405: components["responses"]["MethodNotAllowed"];
+            408: components["responses"]["RequestTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["RateLimited"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getWorkflowVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Workflow id */
+                id: string;
+                /** @description Version number */
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description That version's definition */
+            200: {
+                headers: {
+                    /** @description Requests allowed in the current window */
+                    "X-RateLimit-Limit"?: number;
+                    /** @description Requests left in the current window */
+                    "X-RateLimit-Remaining"?: number;
+                    /** @description When the window resets, unix seconds */
+                    "X-RateLimit-Reset"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowVersion"];
                 };
             };
             400: components["responses"]["BadRequest"];

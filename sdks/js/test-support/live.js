@@ -44,6 +44,17 @@ export async function waitForExecution(client, executionId, { timeoutMs = 30_000
   }
 }
 
+/** Polls a replay or shadow replay (`get(id)`) until it is no longer running. */
+export async function waitForJob(get, id, { timeoutMs = 20_000 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await get(id);
+    if (job.status !== 'running') return job;
+    if (Date.now() > deadline) throw new Error(`${id} still running after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
 /** A workflow that is active at once, with a hook. */
 export async function activeWorkflowWithHook(client, actions, { name = unique('wf'), event = 'test.event' } = {}) {
   const workflow = await client.workflows.create({ name, trigger: { type: 'webhook' }, actions, status: 'active' });

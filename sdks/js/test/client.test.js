@@ -312,6 +312,57 @@ describe('requests', () => {
     assert.equal(c.headers['x-botcadence-signature'], signPayload(raw, 'whsec_abc'));
   });
 
+  test('versions, replays and shadow replays: methods, paths, bodies, queries', async () => {
+    server = await stubServer((req) => (req.url.includes('/versions') || req.url.includes('/results')
+      ? { body: { data: [], total: 0, page: 1, per_page: 20 } }
+      : { status: req.method === 'POST' ? 202 : 200, body: { id: 'rpl_1', status: 'running' } }));
+    const client = new Botcadence('k', { baseUrl: server.url });
+    await client.workflowVersions.list('wf/1', { page: 2, per_page: 5 });
+    await client.workflowVersions.get('wf_1', 3);
+    assert.throws(() => client.workflowVersions.get('wf_1', 0), TypeError);
+    assert.throws(() => client.workflowVersions.get('wf_1', '1'), TypeError);
+    assert.deepEqual(await client.replays.create('wf_1', { status: 'failed', from: new Date('2026-01-02T03:04:05Z'), limit: 50 }),
+      { id: 'rpl_1', status: 'running' });
+    await client.replays.count('wf_1', { to: '2026-02-01T00:00:00Z' });
+    await client.replays.create('wf_1');
+    await client.replays.get('rpl_1');
+    assert.deepEqual(await client.replays.cancel('rpl_1'), { id: 'rpl_1', status: 'running' });
+    await client.shadowReplays.create('wf_1', { definition: { actions: [{ type: 'delay', config: { seconds: 0 } }] }, limit: 10 });
+    await client.shadowReplays.create('wf_1', { version: 2 }, { idempotencyKey: 'shadow-1' });
+    await client.shadowReplays.get('shr_1');
+    await client.shadowReplays.cancel('shr_1');
+    await client.shadowReplays.results('shr_1', { changed: true, per_page: 10 });
+    assert.deepEqual(await client.shadowReplays.iterateResults('shr_1', { changed: false }).toArray(), []);
+
+    assert.deepEqual(server.requests.map((r) => `${r.method} ${r.url}`), [
+      'GET /v1/workflows/wf%2F1/versions?page=2&per_page=5',
+      'GET /v1/workflows/wf_1/versions/3',
+      'POST /v1/workflows/wf_1/replays',
+      'POST /v1/workflows/wf_1/replays',
+      'POST /v1/workflows/wf_1/replays',
+      'GET /v1/replays/rpl_1',
+      'DELETE /v1/replays/rpl_1',
+      'POST /v1/workflows/wf_1/shadow-replays',
+      'POST /v1/workflows/wf_1/shadow-replays',
+      'GET /v1/shadow-replays/shr_1',
+      'DELETE /v1/shadow-replays/shr_1',
+      'GET /v1/shadow-replays/shr_1/results?changed=true&per_page=10',
+      'GET /v1/shadow-replays/shr_1/results?changed=false&page=1',
+    ]);
+    const bodies = server.requests.map((r) => (r.body === '' ? undefined : JSON.parse(r.body)));
+    assert.deepEqual(bodies[2], { status: 'failed', from: '2026-01-02T03:04:05.000Z', limit: 50 });
+    assert.deepEqual(bodies[3], { to: '2026-02-01T00:00:00Z', dry_run: true });
+    assert.deepEqual(bodies[4], {});
+    assert.deepEqual(bodies[7], { definition: { actions: [{ type: 'delay', config: { seconds: 0 } }] }, limit: 10 });
+    assert.deepEqual(bodies[8], { version: 2 });
+    // Every POST is deduplicated by the server: each carries its own Idempotency-Key.
+    const keys = server.requests.filter((r) => r.method === 'POST').map((r) => r.headers['idempotency-key']);
+    assert.equal(keys.length, 5);
+    assert.equal(new Set(keys).size, 5);
+    assert.equal(keys[4], 'shadow-1');
+    assert.ok(server.requests.filter((r) => r.method !== 'POST').every((r) => r.headers['idempotency-key'] === undefined));
+  });
+
   test('pagination: pages are fetched until total is reached, or a page is empty', async () => {
     const items = Array.from({ length: 7 }, (_, i) => ({ id: `wf_${i}` }));
     server = await stubServer((req) => {
@@ -330,6 +381,8 @@ describe('requests', () => {
     assert.deepEqual(pages, [7]);
     assert.equal(server.requests.length, 4, 'a full last page ends the walk without asking for an empty one');
     assert.deepEqual((await client.executions.iterate('wf_1', { per_page: 100 }).toArray()).length, 7);
+    assert.deepEqual((await client.workflowVersions.iterate('wf_1', { per_page: 2 }).toArray()).length, 7);
+    assert.deepEqual((await client.shadowReplays.iterateResults('shr_1', { per_page: 4 }).toArray()).length, 7);
   });
 
   test('pagination stops on an empty page even if total says more', async () => {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { Botcadence, BotcadenceError } from '../src/index.js';
 import { closedPort } from '../test-support/servers.js';
 import {
-  BASE_URL, SKIP, activeWorkflowWithHook, admin, newAccount, unique, waitForExecution,
+  BASE_URL, SKIP, activeWorkflowWithHook, admin, newAccount, unique, waitForExecution, waitForJob,
 } from '../test-support/live.js';
 
 const DELAY_ACTION = { type: 'delay', config: { seconds: 0 } };
@@ -143,6 +143,93 @@ describe('against the daemon: resources', { skip: SKIP }, () => {
     assert.equal(replayed.replay_of, second.execution_id);
     assert.deepEqual(replayed.input, { n: 2 });
     assert.equal((await client.executions.list(workflow.id)).total, 3);
+  });
+
+  test('versions, then a shadow replay of a changed definition, then a bulk replay', async () => {
+    const double = { type: 'transform', config: { set: { doubled: '{{ n * 2 }}' } } };
+    const { workflow, hook } = await activeWorkflowWithHook(client, [double]);
+    assert.equal(workflow.version, 1);
+
+    // Changing the actions makes version 2; version 1 stays as it was.
+    const updated = await client.workflows.update(workflow.id, { actions: [{ type: 'filter', config: { condition: 'n > 1' } }, double] });
+    assert.equal(updated.version, 2);
+    const versions = await client.workflowVersions.list(workflow.id);
+    assert.equal(versions.total, 2);
+    assert.deepEqual(versions.data.map((v) => v.version), [2, 1]);
+    assert.ok(versions.data.every((v) => v.workflow_id === workflow.id));
+    assert.deepEqual(versions.data[0].actions, updated.actions);
+    const first = await client.workflowVersions.get(workflow.id, 1);
+    assert.equal(first.version, 1);
+    assert.deepEqual(first.trigger, workflow.trigger);
+    assert.deepEqual(first.actions, workflow.actions);
+    assert.deepEqual((await client.workflowVersions.iterate(workflow.id, { per_page: 1 }).toArray()).map((v) => v.version), [2, 1]);
+    const missing = await client.workflowVersions.get(workflow.id, 3).catch((e) => e);
+    assert.ok(missing instanceof BotcadenceError);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.code, 'not_found');
+
+    // n = 1 stops at the filter; n = 2 and 3 reach the transform. All succeed, on version 2.
+    const ids = [];
+    for (const n of [1, 2, 3]) ids.push((await client.events.send(hook.id, { n })).execution_id);
+    for (const id of ids) {
+      const execution = await waitForExecution(client, id);
+      assert.equal(execution.status, 'success');
+      assert.equal(execution.workflow_version, 2);
+    }
+
+    // Shadow: with the filter at n > 2, only n = 2 ends differently (its transform skipped).
+    const shadow = await client.shadowReplays.create(workflow.id, {
+      definition: { actions: [{ type: 'filter', config: { condition: 'n > 2' } }, double] },
+    });
+    assert.match(shadow.id, /^shr_/);
+    assert.equal(shadow.workflow_id, workflow.id);
+    assert.equal(shadow.version, null);
+    const shadowDone = await waitForJob((id) => client.shadowReplays.get(id), shadow.id);
+    assert.equal(shadowDone.status, 'completed', shadowDone.error ?? '');
+    assert.ok(shadowDone.finished_at);
+    assert.deepEqual(shadowDone.summary, { matched: 3, compared: 3, changed: 1, unchanged: 2 });
+    assert.equal(shadowDone.definition.actions[0].config.condition, 'n > 2');
+    assert.deepEqual(shadowDone.definition.trigger, workflow.trigger);
+
+    const results = await client.shadowReplays.results(shadow.id);
+    assert.equal(results.total, 3);
+    assert.deepEqual(results.data.map((r) => r.changed), [true, false, false], 'changed results first');
+    const [changed] = results.data;
+    assert.equal(changed.execution_id, ids[1]);
+    assert.equal(changed.original.status, 'success');
+    assert.equal(changed.shadow.status, 'success');
+    assert.equal(changed.original.steps.length, 2);
+    assert.ok(changed.differences.some((d) => d.path === 'steps[1].status' && d.original === 'success' && d.shadow === 'skipped'),
+      JSON.stringify(changed.differences));
+    assert.deepEqual(results.data.slice(1).map((r) => r.differences), [[], []]);
+    const onlyChanged = await client.shadowReplays.results(shadow.id, { changed: true });
+    assert.deepEqual(onlyChanged.data.map((r) => r.execution_id), [ids[1]]);
+    assert.equal((await client.shadowReplays.iterateResults(shadow.id, { per_page: 1 }).toArray()).length, 3);
+    // A finished shadow replay is answered unchanged.
+    assert.equal((await client.shadowReplays.cancel(shadow.id)).status, 'completed');
+
+    // Bulk replay: the dry run counts, the replay starts that many new executions.
+    const { count } = await client.replays.count(workflow.id, { status: 'success' });
+    assert.equal(count, 3);
+    const replay = await client.replays.create(workflow.id, { status: 'success' });
+    assert.match(replay.id, /^rpl_/);
+    assert.equal(replay.workflow_id, workflow.id);
+    assert.equal(replay.filter.status, 'success');
+    const replayDone = await waitForJob((id) => client.replays.get(id), replay.id);
+    assert.equal(replayDone.status, 'completed', replayDone.error ?? '');
+    assert.equal(replayDone.matched, count);
+    assert.equal(replayDone.replayed, count);
+    assert.equal(replayDone.skipped, 0);
+    assert.ok(replayDone.finished_at);
+    assert.equal((await client.executions.list(workflow.id)).total, 3 + count);
+    assert.equal((await client.replays.cancel(replay.id)).status, 'completed');
+
+    // Only an active workflow is replayed.
+    await client.workflows.update(workflow.id, { status: 'paused' });
+    const inactive = await client.replays.create(workflow.id).catch((e) => e);
+    assert.ok(inactive instanceof BotcadenceError);
+    assert.equal(inactive.status, 409);
+    assert.equal(inactive.code, 'workflow_inactive');
   });
 
   test('events with the same Idempotency-Key run once', async () => {

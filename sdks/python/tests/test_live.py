@@ -43,6 +43,17 @@ def wait_execution(client: Client, execution_id: str, limit: float = 30) -> Dict
         time.sleep(0.1)
 
 
+def wait_job(get: Any, job_id: str, limit: float = 20) -> Dict[str, Any]:
+    """Polls a replay or shadow replay (`get(job_id)`) until it is no longer running."""
+    deadline = time.monotonic() + limit
+    while True:
+        job = get(job_id)
+        if job["status"] != "running":
+            return dict(job)
+        assert time.monotonic() < deadline, f"{job_id} still running"
+        time.sleep(0.2)
+
+
 def active_workflow(client: Client, actions: List[Any], event: str = "evt") -> Tuple[dict, dict]:
     workflow = client.workflows.create(name=unique("wf"), trigger={"type": "webhook", "event": event},
                                        actions=actions, status="active")
@@ -202,6 +213,78 @@ def test_events_executions_filters_and_replay(client: Client) -> None:
     assert replay["id"] not in ids and replay["replay_of"] == ids[0]
     assert wait_execution(client, replay["id"])["input"] == {"n": 0}
     assert client.executions.list(workflow["id"])["total"] == 5
+
+
+def test_versions_shadow_replay_and_bulk_replay(client: Client) -> None:
+    double = {"type": "transform", "config": {"set": {"doubled": "{{ n * 2 }}"}}}
+    workflow, hook = active_workflow(client, [double])
+    assert workflow["version"] == 1
+
+    # Changing the actions makes version 2; version 1 stays as it was.
+    updated = client.workflows.update(workflow["id"],
+                                      actions=[{"type": "filter", "config": {"condition": "n > 1"}}, double])
+    assert updated["version"] == 2
+    versions = client.workflow_versions.list(workflow["id"])
+    assert versions["total"] == 2 and [v["version"] for v in versions["data"]] == [2, 1]
+    assert all(v["workflow_id"] == workflow["id"] for v in versions["data"])
+    assert versions["data"][0]["actions"] == updated["actions"]
+    first = client.workflow_versions.get(workflow["id"], 1)
+    assert first["version"] == 1
+    assert (first["trigger"], first["actions"]) == (workflow["trigger"], workflow["actions"])
+    assert [v["version"] for v in client.workflow_versions.iterate(workflow["id"], per_page=1)] == [2, 1]
+    with pytest.raises(BotcadenceError) as caught:
+        client.workflow_versions.get(workflow["id"], 3)
+    assert (caught.value.status, caught.value.code) == (404, "not_found")
+
+    # n = 1 stops at the filter; n = 2 and 3 reach the transform. All succeed, on version 2.
+    ids = [client.events.send(hook["id"], {"n": n})["execution_id"] for n in (1, 2, 3)]
+    for execution_id in ids:
+        execution = wait_execution(client, execution_id)
+        assert execution["status"] == "success" and execution["workflow_version"] == 2
+
+    # Shadow: with the filter at n > 2, only n = 2 ends differently (its transform skipped).
+    shadow = client.shadow_replays.create(
+        workflow["id"], definition={"actions": [{"type": "filter", "config": {"condition": "n > 2"}}, double]})
+    assert shadow["id"].startswith("shr_") and shadow["workflow_id"] == workflow["id"]
+    assert shadow["version"] is None
+    done = wait_job(client.shadow_replays.get, shadow["id"])
+    assert done["status"] == "completed", done["error"]
+    assert done["finished_at"]
+    assert done["summary"] == {"matched": 3, "compared": 3, "changed": 1, "unchanged": 2}
+    assert done["definition"]["actions"][0]["config"]["condition"] == "n > 2"
+    assert done["definition"]["trigger"] == workflow["trigger"]
+
+    results = client.shadow_replays.results(shadow["id"])
+    assert results["total"] == 3
+    assert [r["changed"] for r in results["data"]] == [True, False, False]  # changed ones first
+    changed = results["data"][0]
+    assert changed["execution_id"] == ids[1]
+    assert changed["original"]["status"] == "success" and changed["shadow"]["status"] == "success"
+    assert len(changed["original"]["steps"]) == 2
+    assert {"path": "steps[1].status", "original": "success", "shadow": "skipped"} in changed["differences"]
+    assert [r["differences"] for r in results["data"][1:]] == [[], []]
+    assert [r["execution_id"] for r in client.shadow_replays.results(shadow["id"], changed=True)["data"]] == [ids[1]]
+    assert len(list(client.shadow_replays.iterate_results(shadow["id"], per_page=1))) == 3
+    assert client.shadow_replays.cancel(shadow["id"])["status"] == "completed"  # finished: unchanged
+
+    # Bulk replay: the dry run counts, the replay starts that many new executions.
+    count = client.replays.count(workflow["id"], status="success")["count"]
+    assert count == 3
+    replay = client.replays.create(workflow["id"], status="success")
+    assert replay["id"].startswith("rpl_") and replay["workflow_id"] == workflow["id"]
+    assert replay["filter"]["status"] == "success"
+    done = wait_job(client.replays.get, replay["id"])
+    assert done["status"] == "completed", done["error"]
+    assert (done["matched"], done["replayed"], done["skipped"]) == (count, count, 0)
+    assert done["finished_at"]
+    assert client.executions.list(workflow["id"])["total"] == 3 + count
+    assert client.replays.cancel(replay["id"])["status"] == "completed"
+
+    # Only an active workflow is replayed.
+    client.workflows.update(workflow["id"], status="paused")
+    with pytest.raises(BotcadenceError) as caught:
+        client.replays.create(workflow["id"])
+    assert (caught.value.status, caught.value.code) == (409, "workflow_inactive")
 
 
 def test_events_with_the_same_idempotency_key_run_once(client: Client) -> None:

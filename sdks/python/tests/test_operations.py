@@ -15,20 +15,22 @@ from botcadence import OPERATIONS, Client, resolve_operation
 SPEC_PATH = pathlib.Path(__file__).resolve().parents[3] / "openapi.json"
 
 
-def spec_operations() -> Dict[str, Tuple[str, str, List[str]]]:
+def spec_operations() -> Dict[str, Tuple[str, str, List[Tuple[str, str]]]]:
+    """operationId -> (method, path, [(path parameter, its schema type)])."""
     spec = json.loads(SPEC_PATH.read_text(encoding="utf-8"))
-    found: Dict[str, Tuple[str, str, List[str]]] = {}
+    found: Dict[str, Tuple[str, str, List[Tuple[str, str]]]] = {}
     for path, item in spec["paths"].items():
         for method, op in item.items():
             if isinstance(op, dict) and "operationId" in op:
-                params = [p["name"] for p in op.get("parameters", []) if p.get("in") == "path"]
+                params = [(p["name"], p.get("schema", {}).get("type", "string"))
+                          for p in op.get("parameters", []) if p.get("in") == "path"]
                 found[op["operationId"]] = (method.upper(), path, params)
     return found
 
 
 def test_every_operation_id_has_a_method() -> None:
     ops = spec_operations()
-    assert len(ops) == 28
+    assert len(ops) == 37
     missing = sorted(set(ops) - set(OPERATIONS))
     assert not missing, f"operations without a method: {missing}"
     stale = sorted(set(OPERATIONS) - set(ops))
@@ -50,15 +52,16 @@ def test_method_sends_the_operations_method_and_path(stub: Any, op_id: str) -> N
         200, {"Content-Type": "text/plain" if rec.path == "/metrics" else "application/json"},
         b"x" if rec.path == "/metrics" else b"{}")
     client = Client("key_1", base_url=stub.url + "/v1", max_retries=0)
-    args: List[Any] = ["id_%d" % i for i, _ in enumerate(params)]
+    # Ids are strings; a version number is an integer.
+    args: List[Any] = [i + 1 if kind == "integer" else "id_%d" % i for i, (_, kind) in enumerate(params)]
     if op_id == "postEvent":
         args.append({"n": 1})
     resolve_operation(client, op_id)(*args)
     assert len(stub.requests) == 1
     rec = stub.requests[0]
     expected = template
-    for i, name in enumerate(params):
-        expected = expected.replace("{%s}" % name, "id_%d" % i)
+    for (name, _), arg in zip(params, args):
+        expected = expected.replace("{%s}" % name, str(arg))
     assert rec.method == method
     assert rec.path.split("?")[0] == expected
     # The key goes to the API only; the hook URL and the health endpoints do not need it.

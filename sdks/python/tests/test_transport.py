@@ -407,6 +407,8 @@ def test_iterate_walks_every_page(stub: Stub) -> None:
         "/v1/workflows?page=1&per_page=3", "/v1/workflows?page=2&per_page=3",
         "/v1/workflows?page=3&per_page=3"]
     assert [len(p["data"]) for p in client.workflows.pages(per_page=3)] == [3, 3, 1]
+    assert len(list(client.workflow_versions.iterate("wf_1", per_page=2))) == 7
+    assert [len(p["data"]) for p in client.shadow_replays.result_pages("shr_1", per_page=4)] == [4, 3]
 
 
 def test_iterate_stops_on_an_empty_page(stub: Stub) -> None:
@@ -454,6 +456,57 @@ def test_bodies_from_dicts_and_fields(stub: Stub) -> None:
     assert stub.requests[1].json() == {"limits": None}
     assert stub.requests[2].json() == {"plan": "pro"}
     assert stub.requests[3].body == b"" and stub.requests[3].headers["content-length"] == "0"
+
+
+def test_versions_replays_and_shadow_replays(stub: Stub) -> None:
+    stub.handler = paged(0)
+    client = Client("k", base_url=stub.url)
+    since = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    client.workflow_versions.list("wf 1", page=2, per_page=5)
+    client.workflow_versions.get("wf_1", 3)
+    with pytest.raises(ValueError):
+        client.workflow_versions.get("wf_1", 0)
+    with pytest.raises(ValueError):
+        client.workflow_versions.get("wf_1", True)
+    client.replays.create("wf_1", status="failed", from_=since, limit=50)
+    client.replays.count("wf_1", {"to": datetime(2025, 2, 1), "dry_run": False})
+    client.replays.create("wf_1")
+    client.replays.get("rpl_1")
+    client.replays.cancel("rpl_1")
+    client.shadow_replays.create("wf_1", definition={"actions": [{"type": "delay", "config": {"seconds": 0}}]},
+                                 limit=10)
+    client.shadow_replays.create("wf_1", {"version": 2, "from_": "2025-01-01T00:00:00Z"},
+                                 idempotency_key="shadow-1")
+    client.shadow_replays.get("shr_1")
+    client.shadow_replays.cancel("shr_1")
+    client.shadow_replays.results("shr_1", changed=True, per_page=10)
+    assert list(client.shadow_replays.iterate_results("shr_1", changed=False)) == []
+
+    assert ["%s %s" % (r.method, r.path) for r in stub.requests] == [
+        "GET /v1/workflows/wf%201/versions?page=2&per_page=5",
+        "GET /v1/workflows/wf_1/versions/3",
+        "POST /v1/workflows/wf_1/replays",
+        "POST /v1/workflows/wf_1/replays",
+        "POST /v1/workflows/wf_1/replays",
+        "GET /v1/replays/rpl_1",
+        "DELETE /v1/replays/rpl_1",
+        "POST /v1/workflows/wf_1/shadow-replays",
+        "POST /v1/workflows/wf_1/shadow-replays",
+        "GET /v1/shadow-replays/shr_1",
+        "DELETE /v1/shadow-replays/shr_1",
+        "GET /v1/shadow-replays/shr_1/results?changed=true&per_page=10",
+        "GET /v1/shadow-replays/shr_1/results?changed=false&page=1",
+    ]
+    bodies = [r.json() if r.body else None for r in stub.requests]
+    assert bodies[2] == {"status": "failed", "from": "2025-01-02T03:04:05Z", "limit": 50}
+    assert bodies[3] == {"to": "2025-02-01T00:00:00Z", "dry_run": True}
+    assert bodies[4] == {}
+    assert bodies[7] == {"definition": {"actions": [{"type": "delay", "config": {"seconds": 0}}]}, "limit": 10}
+    assert bodies[8] == {"version": 2, "from": "2025-01-01T00:00:00Z"}
+    # Every POST carries its own Idempotency-Key; the others none.
+    keys = [r.headers.get("idempotency-key") for r in stub.requests if r.method == "POST"]
+    assert len(set(keys)) == 5 and keys[4] == "shadow-1" and all(keys)
+    assert all("idempotency-key" not in r.headers for r in stub.requests if r.method != "POST")
 
 
 def test_ids_cannot_escape_their_path_segment(stub: Stub) -> None:

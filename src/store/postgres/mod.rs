@@ -14,6 +14,7 @@
 //! Connections follow a failover by themselves: the URL may name several hosts with
 //! `target_session_attrs=read-write`, and a broken connection is opened again on next use.
 
+mod jobs;
 pub mod lease;
 mod reads;
 pub mod schema;

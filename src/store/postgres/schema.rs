@@ -68,6 +68,35 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     ALTER TABLE executions ALTER COLUMN id TYPE text COLLATE "C";
     "#,
     ),
+    (
+        4,
+        r#"
+    -- Every version a workflow ran, immutable once written.
+    CREATE TABLE workflow_versions (
+        workflow_id text NOT NULL,
+        version bigint NOT NULL,
+        value bytea NOT NULL,
+        PRIMARY KEY (workflow_id, version)
+    );
+    -- Bulk and shadow replays. A cancel request is its own column: the job's progress
+    -- writes replace `value` and `status` and never undo it.
+    CREATE TABLE jobs (
+        id text COLLATE "C" PRIMARY KEY,
+        status text NOT NULL,
+        created_at_ms bigint NOT NULL,
+        value bytea NOT NULL,
+        cancel_requested boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX jobs_running ON jobs (id) WHERE status = 'running';
+    CREATE TABLE job_results (
+        job_id text COLLATE "C" NOT NULL,
+        changed boolean NOT NULL,
+        execution_id text COLLATE "C" NOT NULL,
+        value bytea NOT NULL,
+        PRIMARY KEY (job_id, changed, execution_id)
+    );
+    "#,
+    ),
 ];
 
 /// The version this build expects.

@@ -4,13 +4,17 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+use super::jobs;
 use super::writer::{Job, Statement};
 use super::{PgStore, db_error};
-use crate::model::{Account, ApiKey, Execution, ExecutionSummary, Hook, Persisted, Workflow};
+use crate::model::{
+    Account, ApiKey, BackgroundJob, Execution, ExecutionSummary, Hook, Persisted, ShadowResult,
+    Workflow, WorkflowVersion,
+};
 use crate::store::codec;
 use crate::store::{
-    CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, Lease, Store, StoreError,
-    StoreFuture, StoreStats, StoredReply, WriteOutcome,
+    CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, ExecutionScan, Lease, Store,
+    StoreError, StoreFuture, StoreStats, StoredReply, WriteOutcome,
 };
 
 const INITIALISED: &str = "initialised";
@@ -44,7 +48,7 @@ fn put<T: serde::Serialize>(table: &str, id: &str, value: &T) -> Statement {
     )
 }
 
-fn delete(sql: &'static str, id: &str) -> Statement {
+fn with_id(sql: &'static str, id: &str) -> Statement {
     Statement::new(sql, vec![Box::new(id.to_string())])
 }
 
@@ -85,19 +89,111 @@ impl Store for PgStore {
     }
 
     fn delete_api_key<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(self.statements(vec![delete("DELETE FROM api_keys WHERE id = $1", id)]))
+        Box::pin(self.statements(vec![with_id("DELETE FROM api_keys WHERE id = $1", id)]))
     }
 
-    fn put_workflow<'a>(&'a self, workflow: &'a Workflow) -> StoreFuture<'a, ()> {
-        Box::pin(self.statements(vec![put("workflows", &workflow.id, workflow)]))
+    fn put_workflow<'a>(
+        &'a self,
+        workflow: &'a Workflow,
+        version: Option<&'a WorkflowVersion>,
+    ) -> StoreFuture<'a, ()> {
+        let mut statements = vec![put("workflows", &workflow.id, workflow)];
+        statements.extend(version.map(jobs::put_version));
+        Box::pin(self.statements(statements))
+    }
+
+    fn workflow_version(
+        &self,
+        workflow_id: String,
+        version: u64,
+    ) -> StoreFuture<'_, Option<WorkflowVersion>> {
+        Box::pin(async move {
+            let mut found = PgStore::workflow_versions(self, workflow_id, version, 1).await?;
+            Ok(found.pop().filter(|v| v.version == version))
+        })
+    }
+
+    fn workflow_versions(
+        &self,
+        workflow_id: String,
+        newest: u64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<WorkflowVersion>> {
+        Box::pin(PgStore::workflow_versions(self, workflow_id, newest, limit))
+    }
+
+    fn scan_executions(
+        &self,
+        workflow_id: String,
+        scan: ExecutionScan,
+    ) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(PgStore::scan_executions(self, workflow_id, scan))
+    }
+
+    fn put_job<'a>(
+        &'a self,
+        job: &'a BackgroundJob,
+        results: &'a [ShadowResult],
+    ) -> StoreFuture<'a, ()> {
+        let mut statements = vec![jobs::put_job(job)];
+        statements.extend(results.iter().map(|r| jobs::put_result(&job.id, r)));
+        Box::pin(self.statements(statements))
+    }
+
+    fn cancel_job(&self, id: String) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.statements(vec![with_id(
+                "UPDATE jobs SET cancel_requested = true WHERE id = $1",
+                &id,
+            )])
+            .await
+        })
+    }
+
+    fn job(&self, id: String) -> StoreFuture<'_, Option<BackgroundJob>> {
+        Box::pin(async move {
+            let mut found = self
+                .jobs_where(
+                    "SELECT value, cancel_requested FROM jobs WHERE id = $1",
+                    Some(&id),
+                )
+                .await?;
+            Ok(found.pop())
+        })
+    }
+
+    fn unfinished_jobs(&self) -> StoreFuture<'_, Vec<BackgroundJob>> {
+        Box::pin(self.jobs_where(
+            "SELECT value, cancel_requested FROM jobs WHERE status = 'running'",
+            None,
+        ))
+    }
+
+    fn job_results(
+        &self,
+        job_id: String,
+        changed_only: bool,
+        offset: usize,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<ShadowResult>> {
+        Box::pin(PgStore::job_results(
+            self,
+            job_id,
+            changed_only,
+            offset,
+            limit,
+        ))
     }
 
     fn delete_workflow<'a>(&'a self, id: &'a str, hook_ids: &'a [String]) -> StoreFuture<'a, ()> {
-        let mut statements = vec![delete("DELETE FROM workflows WHERE id = $1", id)];
+        let mut statements = vec![
+            with_id("DELETE FROM workflow_versions WHERE workflow_id = $1", id),
+            with_id("DELETE FROM workflows WHERE id = $1", id),
+        ];
         statements.extend(
             hook_ids
                 .iter()
-                .map(|h| delete("DELETE FROM hooks WHERE id = $1", h)),
+                .map(|h| with_id("DELETE FROM hooks WHERE id = $1", h)),
         );
         Box::pin(self.statements(statements))
     }
@@ -107,7 +203,7 @@ impl Store for PgStore {
     }
 
     fn delete_hook<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
-        Box::pin(self.statements(vec![delete("DELETE FROM hooks WHERE id = $1", id)]))
+        Box::pin(self.statements(vec![with_id("DELETE FROM hooks WHERE id = $1", id)]))
     }
 
     fn accept_execution<'a>(
@@ -241,6 +337,7 @@ impl Store for PgStore {
             ] {
                 while client.execute(sql, &[&cutoff]).await.map_err(db_error)? >= 1000 {}
             }
+            self.purge_jobs(cutoff_ms).await?;
             Ok(deleted)
         })
     }

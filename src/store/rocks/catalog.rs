@@ -2,7 +2,10 @@
 
 use super::layout::Family;
 use super::{META_INITIALISED, Op, RocksStore, put};
-use crate::model::{Account, ApiKey, Hook, Workflow};
+use rocksdb::{Direction, IteratorMode, ReadOptions};
+
+use super::layout;
+use crate::model::{Account, ApiKey, Hook, Workflow, WorkflowVersion};
 use crate::store::{CatalogSnapshot, StoreError, StoredReply};
 
 impl RocksStore {
@@ -50,14 +53,86 @@ impl RocksStore {
             .await
     }
 
-    pub async fn put_workflow(&self, workflow: &Workflow) -> Result<(), StoreError> {
-        self.write(vec![put(Family::Workflows, &workflow.id, workflow)])
-            .await
+    pub async fn put_workflow(
+        &self,
+        workflow: &Workflow,
+        version: Option<&WorkflowVersion>,
+    ) -> Result<(), StoreError> {
+        let mut ops = vec![put(Family::Workflows, &workflow.id, workflow)];
+        if let Some(v) = version {
+            ops.push(Op::Put(
+                Family::WorkflowVersions,
+                layout::workflow_version(&v.workflow_id, v.version),
+                super::codec::encode(v),
+            ));
+        }
+        self.write(ops).await
     }
 
-    /// Deletes a workflow and the hooks that trigger it, atomically.
+    /// One version of a workflow (blocking).
+    pub fn workflow_version(
+        &self,
+        workflow_id: &str,
+        version: u64,
+    ) -> Result<Option<WorkflowVersion>, StoreError> {
+        self.get(
+            Family::WorkflowVersions,
+            &layout::workflow_version(workflow_id, version),
+        )
+    }
+
+    /// Versions from `newest` down, newest first (blocking).
+    pub fn workflow_versions(
+        &self,
+        workflow_id: &str,
+        newest: u64,
+        limit: usize,
+    ) -> Result<Vec<WorkflowVersion>, StoreError> {
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_lower_bound(layout::workflow_versions_prefix(workflow_id));
+        let start = layout::workflow_version(workflow_id, newest);
+        let mut out = Vec::new();
+        for item in self.db.iterator_cf_opt(
+            self.cf(Family::WorkflowVersions),
+            ro,
+            IteratorMode::From(&start, Direction::Reverse),
+        ) {
+            if out.len() >= limit {
+                break;
+            }
+            let (_, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            out.push(
+                super::codec::decode(&v).map_err(|error| StoreError::Corrupt {
+                    family: Family::WorkflowVersions.name(),
+                    error,
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The versions stored of a workflow, as delete ops (blocking).
+    fn version_deletes(&self, workflow_id: &str) -> Result<Vec<Op>, StoreError> {
+        let prefix = layout::workflow_versions_prefix(workflow_id);
+        let mut ops = Vec::new();
+        for item in self.db.iterator_cf(
+            self.cf(Family::WorkflowVersions),
+            IteratorMode::From(&prefix, Direction::Forward),
+        ) {
+            let (k, _) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            ops.push(Op::Delete(Family::WorkflowVersions, k.to_vec()));
+        }
+        Ok(ops)
+    }
+
+    /// Deletes a workflow, its versions and the hooks that trigger it, atomically.
     pub async fn delete_workflow(&self, id: &str, hook_ids: &[String]) -> Result<(), StoreError> {
-        let mut ops = vec![Op::Delete(Family::Workflows, id.as_bytes().to_vec())];
+        let owned = id.to_string();
+        let mut ops = self.read(move |s| s.version_deletes(&owned)).await?;
+        ops.push(Op::Delete(Family::Workflows, id.as_bytes().to_vec()));
         ops.extend(
             hook_ids
                 .iter()

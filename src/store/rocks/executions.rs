@@ -8,7 +8,7 @@ use super::due::due_ops;
 use super::layout::{self, Family};
 use super::{Op, RocksStore, WriteOutcome, codec, decode_i64, put};
 use crate::model::{Execution, ExecutionStatus, ExecutionSummary, Persisted};
-use crate::store::{Dedupe, ExecutionQuery, StoreError};
+use crate::store::{Dedupe, ExecutionQuery, ExecutionScan, StoreError};
 
 impl RocksStore {
     // ---- executions ----
@@ -168,6 +168,77 @@ impl RocksStore {
             n
         };
         Ok((page, total))
+    }
+
+    /// Ids of a workflow's finished executions matching `scan`, oldest first (blocking).
+    /// One status walks that status's index; both finished ones walk the summaries and
+    /// leave out the unfinished.
+    pub fn scan_executions(
+        &self,
+        workflow_id: &str,
+        scan: &ExecutionScan,
+    ) -> Result<Vec<String>, StoreError> {
+        let (family, prefix) = match scan.status {
+            Some(s) => (
+                Family::ExecByStatus,
+                layout::exec_list_prefix(workflow_id, Some(s)),
+            ),
+            None => (
+                Family::ExecByWorkflow,
+                layout::exec_list_prefix(workflow_id, None),
+            ),
+        };
+        let mut lower = prefix.clone();
+        lower.extend_from_slice(
+            scan.from_ms
+                .map_or_else(
+                    || "exec_".to_string(),
+                    |ms| layout::exec_id_floor(ms * 1000),
+                )
+                .as_bytes(),
+        );
+        let mut upper = prefix.clone();
+        upper.extend_from_slice(
+            scan.to_ms
+                .map_or_else(
+                    || "exec_~".to_string(),
+                    |ms| layout::exec_id_ceiling(ms * 1000 + 999),
+                )
+                .as_bytes(),
+        );
+        if lower >= upper {
+            return Ok(Vec::new());
+        }
+        let start = match &scan.after_id {
+            // Just past the cursor: the same key with one more byte.
+            Some(after) => {
+                let mut k = prefix.clone();
+                k.extend_from_slice(after.as_bytes());
+                k.push(0);
+                k.max(lower.clone())
+            }
+            None => lower.clone(),
+        };
+        let mut ro = ReadOptions::default();
+        ro.set_iterate_upper_bound(upper);
+        ro.fill_cache(false);
+        let mut ids = Vec::with_capacity(scan.limit.min(1024));
+        for item in self.db.iterator_cf_opt(
+            self.cf(family),
+            ro,
+            IteratorMode::From(&start, rocksdb::Direction::Forward),
+        ) {
+            if ids.len() >= scan.limit {
+                break;
+            }
+            let (k, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            if scan.status.is_none() && !decode_summary(&v)?.status.is_terminal() {
+                continue;
+            }
+            let id = k.get(prefix.len()..).unwrap_or_default();
+            ids.push(String::from_utf8_lossy(id).into_owned());
+        }
+        Ok(ids)
     }
 
     /// Executions of a workflow with the given status (or all), from the counters (blocking).

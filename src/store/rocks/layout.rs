@@ -16,6 +16,9 @@
 //! | `replies`           | sha256(account id ∙ 0 ∙ Idempotency-Key) | StoredReply        |
 //! | `counters`          | workflow id ∙ 0 ∙ status or `all`      | i64 LE (writer-owned)  |
 //! | `meta`              | name                                   | bytes                  |
+//! | `workflow_versions` | workflow id ∙ 0 ∙ version (u64 BE)     | WorkflowVersion        |
+//! | `jobs`              | `j` ∙ 0 ∙ job id / `c` ∙ 0 ∙ job id    | BackgroundJob / empty  |
+//! | `job_results`       | job id ∙ 0 ∙ `0` changed or `1` same ∙ 0 ∙ execution id | ShadowResult |
 //!
 //! `due` holds one entry per unfinished execution: when it next has work to do (`due_at`, in
 //! ms since the epoch as 8 big-endian bytes, so keys sort by time within an account). A new
@@ -48,10 +51,15 @@ pub enum Family {
     Meta,
     /// Answers to `/v1` POSTs sent with an Idempotency-Key.
     Replies,
+    WorkflowVersions,
+    /// Bulk and shadow replays, and the cancel requests beside them.
+    Jobs,
+    /// Shadow replays' per-execution verdicts.
+    JobResults,
 }
 
 impl Family {
-    pub const ALL: [Family; 13] = [
+    pub const ALL: [Family; 16] = [
         Family::Accounts,
         Family::ApiKeys,
         Family::Workflows,
@@ -65,6 +73,9 @@ impl Family {
         Family::Counters,
         Family::Meta,
         Family::Replies,
+        Family::WorkflowVersions,
+        Family::Jobs,
+        Family::JobResults,
     ];
 
     /// Position in [`Family::ALL`].
@@ -87,6 +98,9 @@ impl Family {
             Family::Counters => "counters",
             Family::Meta => "meta",
             Family::Replies => "replies",
+            Family::WorkflowVersions => "workflow_versions",
+            Family::Jobs => "jobs",
+            Family::JobResults => "job_results",
         }
     }
 }
@@ -169,6 +183,48 @@ pub fn counter(workflow_id: &str, status: Option<ExecutionStatus>) -> Vec<u8> {
         workflow_id.as_bytes(),
         status.map_or("all", ExecutionStatus::as_str).as_bytes(),
     ])
+}
+
+/// Key of one version of a workflow; big-endian so versions sort in order.
+pub fn workflow_version(workflow_id: &str, version: u64) -> Vec<u8> {
+    let mut k = join(&[workflow_id.as_bytes(), b""]);
+    k.extend_from_slice(&version.to_be_bytes());
+    k
+}
+
+/// Prefix (ending in the separator) of one workflow's versions.
+pub fn workflow_versions_prefix(workflow_id: &str) -> Vec<u8> {
+    join(&[workflow_id.as_bytes(), b""])
+}
+
+/// Key of a job's state in `jobs`.
+pub fn job(id: &str) -> Vec<u8> {
+    join(&[b"j", id.as_bytes()])
+}
+
+/// Prefix of every job's state in `jobs`.
+pub const JOB_PREFIX: &[u8] = b"j\0";
+
+/// Key of a job's cancel request in `jobs`.
+pub fn job_cancel(id: &str) -> Vec<u8> {
+    join(&[b"c", id.as_bytes()])
+}
+
+/// Key of one shadow result: changed ones sort first within a job.
+pub fn job_result(job_id: &str, changed: bool, execution_id: &str) -> Vec<u8> {
+    let group: &[u8] = if changed { b"0" } else { b"1" };
+    join(&[job_id.as_bytes(), group, execution_id.as_bytes()])
+}
+
+/// Prefix (ending in the separator) of one job's results, or of its changed ones only.
+pub fn job_results_prefix(job_id: &str, changed_only: bool) -> Vec<u8> {
+    let mut p = if changed_only {
+        join(&[job_id.as_bytes(), b"0"])
+    } else {
+        join(&[job_id.as_bytes()])
+    };
+    p.push(SEP);
+    p
 }
 
 pub use crate::ids::{exec_id_ceiling, exec_id_floor};

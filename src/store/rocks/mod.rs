@@ -12,6 +12,7 @@ mod disk_space;
 mod due;
 mod executions;
 mod health;
+mod jobs;
 pub mod layout;
 mod retention;
 mod trait_impl;
@@ -341,6 +342,7 @@ mod tests {
             id: crate::ids::execution_id(at_us),
             account_id: "acct_1".into(),
             workflow_id: workflow.into(),
+            workflow_version: Some(1),
             status,
             trigger: ExecutionTrigger {
                 hook_id: None,

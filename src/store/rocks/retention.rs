@@ -1,4 +1,4 @@
-//! Retention: old finished executions, expired idempotency keys and API replies go.
+//! Retention: old finished executions and jobs, expired idempotency keys and API replies go.
 
 use rocksdb::{IteratorMode, ReadOptions};
 
@@ -86,6 +86,7 @@ impl RocksStore {
                 self.writer.submit_blocking(std::mem::take(&mut ops))?;
             }
         }
+        ops.extend(self.expired_job_ops(cutoff_ms)?);
         if !ops.is_empty() {
             self.writer.submit_blocking(ops)?;
         }

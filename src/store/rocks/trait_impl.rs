@@ -4,10 +4,13 @@
 use std::time::Duration;
 
 use super::{RocksStore, WriteOutcome};
-use crate::model::{Account, ApiKey, Execution, ExecutionSummary, Hook, Persisted, Workflow};
+use crate::model::{
+    Account, ApiKey, BackgroundJob, Execution, ExecutionSummary, Hook, Persisted, ShadowResult,
+    Workflow, WorkflowVersion,
+};
 use crate::store::{
-    CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, Lease, Store, StoreError,
-    StoreFuture, StoreStats, StoredReply,
+    CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, ExecutionScan, Lease, Store,
+    StoreError, StoreFuture, StoreStats, StoredReply,
 };
 
 impl Store for RocksStore {
@@ -35,8 +38,74 @@ impl Store for RocksStore {
         Box::pin(RocksStore::delete_api_key(self, id))
     }
 
-    fn put_workflow<'a>(&'a self, workflow: &'a Workflow) -> StoreFuture<'a, ()> {
-        Box::pin(RocksStore::put_workflow(self, workflow))
+    fn put_workflow<'a>(
+        &'a self,
+        workflow: &'a Workflow,
+        version: Option<&'a WorkflowVersion>,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(RocksStore::put_workflow(self, workflow, version))
+    }
+
+    fn workflow_version(
+        &self,
+        workflow_id: String,
+        version: u64,
+    ) -> StoreFuture<'_, Option<WorkflowVersion>> {
+        Box::pin(self.read(move |s| s.workflow_version(&workflow_id, version)))
+    }
+
+    fn workflow_versions(
+        &self,
+        workflow_id: String,
+        newest: u64,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<WorkflowVersion>> {
+        Box::pin(self.read(move |s| s.workflow_versions(&workflow_id, newest, limit)))
+    }
+
+    fn scan_executions(
+        &self,
+        workflow_id: String,
+        scan: ExecutionScan,
+    ) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(self.read(move |s| s.scan_executions(&workflow_id, &scan)))
+    }
+
+    fn put_job<'a>(
+        &'a self,
+        job: &'a BackgroundJob,
+        results: &'a [ShadowResult],
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(RocksStore::put_job(self, job, results))
+    }
+
+    fn cancel_job(&self, id: String) -> StoreFuture<'_, ()> {
+        Box::pin(async move { RocksStore::cancel_job(self, &id).await })
+    }
+
+    fn job(&self, id: String) -> StoreFuture<'_, Option<BackgroundJob>> {
+        Box::pin(self.read(move |s| s.job(&id)))
+    }
+
+    fn unfinished_jobs(&self) -> StoreFuture<'_, Vec<BackgroundJob>> {
+        Box::pin(self.read(|s| {
+            let mut jobs = s.all_jobs()?;
+            jobs.retain(|j| !j.status.is_finished());
+            for job in &mut jobs {
+                job.cancel_requested = s.job(&job.id)?.is_some_and(|j| j.cancel_requested);
+            }
+            Ok(jobs)
+        }))
+    }
+
+    fn job_results(
+        &self,
+        job_id: String,
+        changed_only: bool,
+        offset: usize,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<ShadowResult>> {
+        Box::pin(self.read(move |s| s.job_results(&job_id, changed_only, offset, limit)))
     }
 
     fn delete_workflow<'a>(&'a self, id: &'a str, hook_ids: &'a [String]) -> StoreFuture<'a, ()> {

@@ -3,7 +3,8 @@
 import {
   Botcadence, BotcadenceError, BotcadenceTimeoutError, verifySignature, verifyStandardWebhook,
   WebhookVerificationError, type Workflow, type ExecutionSummary, type CreateWorkflow,
-  type Execution, type Accepted, type ApiKey, type Account, type Webhook,
+  type Execution, type Accepted, type ApiKey, type Account, type Webhook, type WorkflowVersion,
+  type Replay, type ReplayStatus, type ShadowReplay, type ShadowResult,
 } from '@botcadence/sdk';
 
 export async function example(): Promise<void> {
@@ -94,6 +95,29 @@ export async function answers(client: Botcadence): Promise<void> {
   void [replayed.replay_of, accepted.execution_id, keys, account.limits, secret, hooks];
 }
 
+export async function replays(client: Botcadence): Promise<void> {
+  const versions: WorkflowVersion[] = (await client.workflowVersions.list('wf_1', { per_page: 5 })).data;
+  const first: WorkflowVersion = await client.workflowVersions.get('wf_1', 1);
+  await client.workflows.update('wf_1', { trigger: first.trigger, actions: first.actions });
+  const { count } = await client.replays.count('wf_1', { status: 'failed', from: new Date(0) });
+  const replay: Replay = await client.replays.create('wf_1', { limit: count });
+  const status: ReplayStatus = (await client.replays.cancel(replay.id)).status;
+  const shadow: ShadowReplay = await client.shadowReplays.create('wf_1', { version: 1, limit: 10 });
+  await client.shadowReplays.create('wf_1', { definition: { actions: [{ type: 'delay', config: { seconds: 0 } }] } });
+  const changed: ShadowResult[] = (await client.shadowReplays.results(shadow.id, { changed: true })).data;
+  for await (const result of client.shadowReplays.iterateResults(shadow.id, { per_page: 100 })) {
+    const paths: string[] = result.differences.map((d) => d.path);
+    void paths;
+  }
+  // @ts-expect-error a shadow replay tries a definition or a version, not both
+  await client.shadowReplays.create('wf_1', { version: 1, definition: {} });
+  // @ts-expect-error a dry run is replays.count
+  await client.replays.create('wf_1', { dry_run: true });
+  // @ts-expect-error versions are numbers
+  await client.workflowVersions.get('wf_1', '1');
+  void [versions, status, changed, shadow.summary.changed];
+}
+
 // A wrong path into the schema would make an answer `never`, which anything accepts: every
 // method's answer and body must be a real type.
 type Real<T> = [T] extends [never] ? 'never' : unknown extends T ? 'unknown' : 'ok';
@@ -131,4 +155,15 @@ export const checked: Record<string, 'ok'> = {
   acUpdateBody: null! as Arg<C['admin']['accounts']['update'], 1>,
   acKey: null! as Answer<C['admin']['accounts']['createApiKey']>,
   acKeyBody: null! as Arg<C['admin']['accounts']['createApiKey'], 1>,
+  wvList: null! as Answer<C['workflowVersions']['list']>,
+  wvGet: null! as Answer<C['workflowVersions']['get']>,
+  rpCreate: null! as Answer<C['replays']['create']>,
+  rpCount: null! as Answer<C['replays']['count']>,
+  rpGet: null! as Answer<C['replays']['get']>,
+  rpCancel: null! as Answer<C['replays']['cancel']>,
+  srCreate: null! as Answer<C['shadowReplays']['create']>,
+  srCreateBody: null! as Arg<C['shadowReplays']['create'], 1>,
+  srGet: null! as Answer<C['shadowReplays']['get']>,
+  srCancel: null! as Answer<C['shadowReplays']['cancel']>,
+  srResults: null! as Answer<C['shadowReplays']['results']>,
 };

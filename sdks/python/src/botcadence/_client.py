@@ -18,7 +18,7 @@ import os
 import ssl
 import uuid
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Sequence, Union, cast
+from typing import Any, Callable, Dict, Iterator, Literal, Mapping, Optional, Sequence, Union, cast
 
 from ._signatures import sign_standard_webhook
 from ._transport import (
@@ -27,6 +27,7 @@ from ._transport import (
     NOT_GIVEN,
     Transport,
     path_segment,
+    rfc3339,
 )
 from .types import (
     Accepted,
@@ -43,6 +44,12 @@ from .types import (
     HookVerify,
     LimitsPatch,
     Plan,
+    Replay,
+    ReplayCount,
+    ShadowDefinition,
+    ShadowReplay,
+    ShadowResult,
+    ShadowResultList,
     SigningSecret,
     Trigger,
     Webhook,
@@ -50,11 +57,14 @@ from .types import (
     Workflow,
     WorkflowList,
     WorkflowStatus,
+    WorkflowVersion,
+    WorkflowVersionList,
 )
 
 Headers = Optional[Mapping[str, str]]
 EventPayload = Union[bytes, bytearray, memoryview, str, Mapping[str, Any], Sequence[Any], int, float, bool, None]
 When = Union[datetime, str, None]
+ReplayOutcome = Literal["success", "failed"]
 
 
 def _body(base: Optional[Mapping[str, Any]], **fields: Any) -> Dict[str, Any]:
@@ -63,6 +73,26 @@ def _body(base: Optional[Mapping[str, Any]], **fields: Any) -> Dict[str, Any]:
         if value is not NOT_GIVEN:
             merged[name] = value
     return merged
+
+
+def _replay_body(base: Optional[Mapping[str, Any]], status: Any, from_: Any, to: Any, limit: Any,
+                 **fields: Any) -> Dict[str, Any]:
+    """The body of a replay or shadow replay: its filters, with datetimes as RFC 3339."""
+    payload = _body(base, status=status, to=to, limit=limit, **fields)
+    if "from_" in payload:  # the keyword spelling, given inside the mapping
+        payload["from"] = payload.pop("from_")
+    if from_ is not NOT_GIVEN:
+        payload["from"] = from_
+    for key in ("from", "to"):
+        if isinstance(payload.get(key), datetime):
+            payload[key] = rfc3339(payload[key])
+    return payload
+
+
+def _version_segment(version: int) -> str:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ValueError(f"expected a version number >= 1, got {version!r}")
+    return str(version)
 
 
 def _pages(fetch: Callable[[int], Mapping[str, Any]]) -> Iterator[Any]:
@@ -314,6 +344,256 @@ class Executions(_Resource):
             "POST", f"/v1/executions/{path_segment(execution_id)}/replay",
             idempotency_key=idempotency_key,
             timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+
+class WorkflowVersions(_Resource):
+    """A workflow's versions: every change to its trigger or actions makes a new, immutable
+    one. Rolling back is an update with an old version's trigger and actions."""
+
+    def list(
+        self,
+        workflow_id: str,
+        *,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> WorkflowVersionList:
+        """One page of a workflow's versions, newest first (listWorkflowVersions)."""
+        return cast(WorkflowVersionList, self._t.request(
+            "GET", f"/v1/workflows/{path_segment(workflow_id)}/versions",
+            query={"page": page, "per_page": per_page},
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def pages(
+        self,
+        workflow_id: str,
+        *,
+        per_page: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> Iterator[WorkflowVersionList]:
+        """Every page, fetched as the loop reaches it."""
+        return _pages(lambda n: self.list(workflow_id, page=n, per_page=per_page, timeout=timeout,
+                                          max_retries=max_retries, extra_headers=extra_headers))
+
+    def iterate(
+        self,
+        workflow_id: str,
+        *,
+        per_page: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> Iterator[WorkflowVersion]:
+        """Every version, newest first, page after page."""
+        for page in self.pages(workflow_id, per_page=per_page, timeout=timeout,
+                               max_retries=max_retries, extra_headers=extra_headers):
+            yield from page["data"]
+
+    def get(
+        self,
+        workflow_id: str,
+        version: int,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> WorkflowVersion:
+        """One version of a workflow (getWorkflowVersion)."""
+        return cast(WorkflowVersion, self._t.request(
+            "GET", f"/v1/workflows/{path_segment(workflow_id)}/versions/{_version_segment(version)}",
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+
+class Replays(_Resource):
+    """Bulk replays: the inputs of a workflow's past executions run again, in the background.
+
+    The filters: `status` ("success" or "failed"), `from_`/`to` (RFC 3339 strings or
+    datetimes; naive ones are UTC), `limit` (1-100000, 10000 by default).
+    """
+
+    def create(
+        self,
+        workflow_id: str,
+        body: Optional[Mapping[str, Any]] = None,
+        /,
+        *,
+        status: Union[ReplayOutcome, Any] = NOT_GIVEN,
+        from_: Union[When, Any] = NOT_GIVEN,
+        to: Union[When, Any] = NOT_GIVEN,
+        limit: Union[int, Any] = NOT_GIVEN,
+        idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> Replay:
+        """Starts replaying the executions the filters select (createReplay); follow it with
+        `get`. The workflow must be active (409 `workflow_inactive` otherwise)."""
+        return cast(Replay, self._t.request(
+            "POST", f"/v1/workflows/{path_segment(workflow_id)}/replays",
+            json_body=_replay_body(body, status, from_, to, limit),
+            idempotency_key=idempotency_key,
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def count(
+        self,
+        workflow_id: str,
+        body: Optional[Mapping[str, Any]] = None,
+        /,
+        *,
+        status: Union[ReplayOutcome, Any] = NOT_GIVEN,
+        from_: Union[When, Any] = NOT_GIVEN,
+        to: Union[When, Any] = NOT_GIVEN,
+        limit: Union[int, Any] = NOT_GIVEN,
+        idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> ReplayCount:
+        """A dry run of `create` (createReplay with `dry_run`): `{"count": n}`, how many
+        executions it would replay; nothing is started."""
+        return cast(ReplayCount, self._t.request(
+            "POST", f"/v1/workflows/{path_segment(workflow_id)}/replays",
+            json_body=_replay_body(body, status, from_, to, limit, dry_run=True),
+            idempotency_key=idempotency_key,
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def get(
+        self,
+        replay_id: str,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> Replay:
+        """A replay's progress (getReplay)."""
+        return cast(Replay, self._t.request(
+            "GET", f"/v1/replays/{path_segment(replay_id)}",
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def cancel(
+        self,
+        replay_id: str,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> Replay:
+        """Stops a running replay (cancelReplay); a finished one is answered unchanged."""
+        return cast(Replay, self._t.request(
+            "DELETE", f"/v1/replays/{path_segment(replay_id)}",
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+
+class ShadowReplays(_Resource):
+    """Shadow replays: past executions' inputs run through another definition, each compared
+    with what the original did. The same filters as `Replays` (`limit` 1-10000, 1000 by
+    default)."""
+
+    def create(
+        self,
+        workflow_id: str,
+        body: Optional[Mapping[str, Any]] = None,
+        /,
+        *,
+        definition: Union[ShadowDefinition, Any] = NOT_GIVEN,
+        version: Union[int, Any] = NOT_GIVEN,
+        status: Union[ReplayOutcome, Any] = NOT_GIVEN,
+        from_: Union[When, Any] = NOT_GIVEN,
+        to: Union[When, Any] = NOT_GIVEN,
+        limit: Union[int, Any] = NOT_GIVEN,
+        idempotency_key: Optional[str] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> ShadowReplay:
+        """Starts a shadow replay (createShadowReplay) of exactly one of `definition`
+        (`{"trigger": ..., "actions": ...}`, what is absent taken from the workflow) and
+        `version` (a version number)."""
+        payload = _replay_body(body, status, from_, to, limit, definition=definition, version=version)
+        return cast(ShadowReplay, self._t.request(
+            "POST", f"/v1/workflows/{path_segment(workflow_id)}/shadow-replays",
+            json_body=payload, idempotency_key=idempotency_key,
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def get(
+        self,
+        shadow_replay_id: str,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> ShadowReplay:
+        """A shadow replay's state and summary (getShadowReplay)."""
+        return cast(ShadowReplay, self._t.request(
+            "GET", f"/v1/shadow-replays/{path_segment(shadow_replay_id)}",
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def cancel(
+        self,
+        shadow_replay_id: str,
+        *,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> ShadowReplay:
+        """Stops a running shadow replay (cancelShadowReplay); a finished one is answered
+        unchanged."""
+        return cast(ShadowReplay, self._t.request(
+            "DELETE", f"/v1/shadow-replays/{path_segment(shadow_replay_id)}",
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def results(
+        self,
+        shadow_replay_id: str,
+        *,
+        changed: Optional[bool] = None,
+        page: Optional[int] = None,
+        per_page: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> ShadowResultList:
+        """One page of results, changed ones first (listShadowReplayResults); `changed=True`
+        keeps only those that differ, `changed=False` only those that do not."""
+        return cast(ShadowResultList, self._t.request(
+            "GET", f"/v1/shadow-replays/{path_segment(shadow_replay_id)}/results",
+            query={"changed": changed, "page": page, "per_page": per_page},
+            timeout=timeout, max_retries=max_retries, extra_headers=extra_headers))
+
+    def result_pages(
+        self,
+        shadow_replay_id: str,
+        *,
+        changed: Optional[bool] = None,
+        per_page: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> Iterator[ShadowResultList]:
+        """Every page of `results`, fetched as the loop reaches it."""
+        return _pages(lambda n: self.results(shadow_replay_id, changed=changed, page=n,
+                                             per_page=per_page, timeout=timeout,
+                                             max_retries=max_retries, extra_headers=extra_headers))
+
+    def iterate_results(
+        self,
+        shadow_replay_id: str,
+        *,
+        changed: Optional[bool] = None,
+        per_page: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_retries: Optional[int] = None,
+        extra_headers: Headers = None,
+    ) -> Iterator[ShadowResult]:
+        """Every result, page after page."""
+        for page in self.result_pages(shadow_replay_id, changed=changed, per_page=per_page,
+                                      timeout=timeout, max_retries=max_retries,
+                                      extra_headers=extra_headers):
+            yield from page["data"]
 
 
 class Webhooks(_Resource):
@@ -736,7 +1016,10 @@ class Client:
             ssl_context=ssl_context,
         )
         self.workflows = Workflows(self._transport)
+        self.workflow_versions = WorkflowVersions(self._transport)
         self.executions = Executions(self._transport)
+        self.replays = Replays(self._transport)
+        self.shadow_replays = ShadowReplays(self._transport)
         self.webhooks = Webhooks(self._transport)
         self.api_keys = ApiKeys(self._transport)
         self.signing_secret = SigningSecretResource(self._transport)

@@ -137,12 +137,18 @@ def path_segment(value: str) -> str:
     return quote(value, safe="")
 
 
+def rfc3339(moment: datetime) -> str:
+    """A datetime as the API writes times; a naive one is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
-        moment: datetime = value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-        return moment.isoformat().replace("+00:00", "Z")
+        return rfc3339(value)
     return str(value)
 
 

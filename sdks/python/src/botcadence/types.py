@@ -14,16 +14,21 @@ __all__ = [
     "ErrorBody", "ErrorDetails", "ErrorEnvelope", "Execution", "ExecutionList",
     "ExecutionStatus", "ExecutionSummary", "ExecutionTrigger", "FilterAction", "FilterConfig",
     "Health", "HookResponse", "HookVerify", "HttpMethod", "HttpRequestAction",
-    "HttpRequestConfig", "Limits", "LimitsPatch", "Plan", "ResponseMode", "RetryPolicy",
-    "SendEmailAction", "SendEmailConfig", "SigningSecret", "StepRecord", "TemplateValue",
-    "TransformAction", "TransformConfig", "Trigger", "TriggerType", "UpdateAccount",
-    "UpdateWorkflow", "Webhook", "WebhookList", "Workflow", "WorkflowList", "WorkflowStatus",
+    "HttpRequestConfig", "Limits", "LimitsPatch", "Plan", "Replay", "ReplayCount",
+    "ReplayFilter", "ReplayStatus", "ResponseMode", "RetryPolicy", "SendEmailAction",
+    "SendEmailConfig", "ShadowDefinition", "ShadowDifference", "ShadowReplay", "ShadowResult",
+    "ShadowResultList", "ShadowRun", "ShadowStep", "ShadowSummary", "SigningSecret",
+    "StepRecord", "TemplateValue", "TransformAction", "TransformConfig", "Trigger",
+    "TriggerType", "UpdateAccount", "UpdateWorkflow", "Webhook", "WebhookList", "Workflow",
+    "WorkflowList", "WorkflowStatus", "WorkflowVersion", "WorkflowVersionList",
 ]
 
 ExecutionStatus = Literal["queued", "running", "success", "failed"]
 WorkflowStatus = Literal["draft", "active", "paused"]
 HookVerify = Literal["none", "hmac_sha256"]
 ResponseMode = Literal["async", "sync"]
+# A replay's or shadow replay's state; only "running" still changes.
+ReplayStatus = Literal["running", "completed", "cancelled", "failed"]
 Plan = Literal["free", "pro", "enterprise"]
 TriggerType = Literal["webhook"]
 HttpMethod = Literal[
@@ -170,6 +175,7 @@ class Workflow(TypedDict):
     id: str
     name: str
     status: WorkflowStatus
+    version: int
     trigger: Trigger
     actions: List[Action]
     created_at: str
@@ -178,6 +184,23 @@ class Workflow(TypedDict):
 
 class WorkflowList(TypedDict):
     data: List[Workflow]
+    total: int
+    page: int
+    per_page: int
+
+
+class WorkflowVersion(TypedDict):
+    """One immutable version of a workflow's trigger and actions (1, then one more per change)."""
+
+    workflow_id: str
+    version: int
+    trigger: Trigger
+    actions: List[Action]
+    created_at: str
+
+
+class WorkflowVersionList(TypedDict):
+    data: List[WorkflowVersion]
     total: int
     page: int
     per_page: int
@@ -276,6 +299,8 @@ class Execution(_ExecutionRequired, total=False):
     error: Optional[str]
     resume_at: Optional[str]
     replay_of: Optional[str]
+    # Absent on executions recorded before workflows had versions.
+    workflow_version: Optional[int]
 
 
 class ExecutionList(TypedDict):
@@ -368,3 +393,111 @@ class Account(_AccountRequired, total=False):
 class AccountList(TypedDict):
     data: List[Account]
     total: int
+
+
+# Which past executions a replay or shadow replay goes over ("from" is a keyword, hence the
+# functional form).
+ReplayFilter = TypedDict("ReplayFilter", {
+    "status": Optional[Literal["success", "failed"]],
+    "from": Optional[str],
+    "to": Optional[str],
+    "limit": int,
+})
+
+
+class ReplayCount(TypedDict):
+    """A dry run's answer: how many executions the replay would run again."""
+
+    count: int
+
+
+class Replay(TypedDict):
+    """A bulk replay: `matched` is what the filter selected, `replayed` the new executions
+    started so far (each with `replay_of` set), `skipped` the originals gone before."""
+
+    id: str
+    workflow_id: str
+    status: ReplayStatus
+    filter: ReplayFilter
+    matched: int
+    replayed: int
+    skipped: int
+    created_at: str
+    updated_at: str
+    finished_at: Optional[str]
+    error: Optional[str]
+
+
+class ShadowDefinition(TypedDict, total=False):
+    """A definition to try; what is absent is taken from the current workflow."""
+
+    trigger: Trigger
+    actions: List[Action]
+
+
+class ShadowSummary(TypedDict):
+    matched: int
+    compared: int
+    changed: int
+    unchanged: int
+
+
+class ShadowReplay(TypedDict):
+    """Past executions' inputs run through another definition and compared with what they did.
+    `version` is the version tried, or None when a definition was given."""
+
+    id: str
+    workflow_id: str
+    status: ReplayStatus
+    version: Optional[int]
+    definition: ShadowDefinition
+    filter: ReplayFilter
+    summary: ShadowSummary
+    created_at: str
+    updated_at: str
+    finished_at: Optional[str]
+    error: Optional[str]
+
+
+class _ShadowStepRequired(TypedDict):
+    index: int
+    type: str
+    status: str
+
+
+class ShadowStep(_ShadowStepRequired, total=False):
+    output: Any
+    error: str
+
+
+class _ShadowRunRequired(TypedDict):
+    status: ExecutionStatus
+    steps: List[ShadowStep]
+
+
+class ShadowRun(_ShadowRunRequired, total=False):
+    error: Optional[str]
+
+
+class ShadowDifference(TypedDict):
+    """E.g. `{"path": "steps[1].status", "original": "skipped", "shadow": "success"}`; the
+    values are any JSON, None included."""
+
+    path: str
+    original: Any
+    shadow: Any
+
+
+class ShadowResult(TypedDict):
+    execution_id: str
+    changed: bool
+    original: ShadowRun
+    shadow: ShadowRun
+    differences: List[ShadowDifference]
+
+
+class ShadowResultList(TypedDict):
+    data: List[ShadowResult]
+    total: int
+    page: int
+    per_page: int

@@ -7,6 +7,12 @@ use serde_json::Value;
 
 use crate::timefmt::{rfc3339_ms, rfc3339_ms_opt};
 
+mod jobs;
+pub use jobs::{
+    BackgroundJob, Difference, JobKind, JobStatus, ReplayFilter, RunOutline, ShadowDraft,
+    ShadowResult, StepOutline,
+};
+
 /// A plan from the reference's rate-limit table.
 /// A secret shown to its owner (a hook's secret, an account's signing secret): stored and
 /// serialised as the plain string, but never printed by `Debug`, so a logged or panicking
@@ -145,12 +151,55 @@ pub struct Workflow {
     pub account_id: String,
     pub name: String,
     pub status: WorkflowStatus,
+    /// Grows by one with every change to `trigger` or `actions` (see [`WorkflowVersion`]).
+    #[serde(default = "first_version")]
+    pub version: u64,
     pub trigger: Trigger,
     pub actions: Vec<Action>,
     #[serde(with = "rfc3339_ms")]
     pub created_at: i64,
     #[serde(with = "rfc3339_ms")]
     pub updated_at: i64,
+}
+
+/// Workflows stored before versions existed are at their first.
+fn first_version() -> u64 {
+    1
+}
+
+impl Workflow {
+    /// The definition this workflow runs now, as an immutable version made at `at_ms`.
+    pub fn current_version(&self, at_ms: i64) -> WorkflowVersion {
+        WorkflowVersion {
+            workflow_id: self.id.clone(),
+            version: self.version,
+            trigger: self.trigger.clone(),
+            actions: self.actions.clone(),
+            created_at: at_ms,
+        }
+    }
+
+    /// This workflow running `version`'s definition: how an execution that started on an
+    /// older version finishes on it.
+    pub fn at_version(&self, version: &WorkflowVersion) -> Workflow {
+        Workflow {
+            version: version.version,
+            trigger: version.trigger.clone(),
+            actions: version.actions.clone(),
+            ..self.clone()
+        }
+    }
+}
+
+/// One immutable version of a workflow's definition: what an execution of it ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowVersion {
+    pub workflow_id: String,
+    pub version: u64,
+    pub trigger: Trigger,
+    pub actions: Vec<Action>,
+    #[serde(with = "rfc3339_ms")]
+    pub created_at: i64,
 }
 
 /// How an incoming webhook must prove where it came from.
@@ -271,6 +320,10 @@ pub struct Execution {
     pub id: String,
     pub account_id: String,
     pub workflow_id: String,
+    /// The workflow version this execution runs (absent on executions recorded before
+    /// workflows had versions: they run the current one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workflow_version: Option<u64>,
     pub status: ExecutionStatus,
     pub trigger: ExecutionTrigger,
     pub input: Value,
