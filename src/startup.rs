@@ -190,7 +190,13 @@ impl Application {
             .map_err(|e| StartError::Other(e.to_string()))?;
         let public_url = settings.public_url(addr);
 
-        let limiter = Arc::new(RateLimiter::new());
+        // On a shared database the plan windows are shared too: each account's limits hold
+        // across every daemon (`ratelimit::cluster`).
+        let limiter = Arc::new(if settings.storage.is_postgres() {
+            RateLimiter::shared(store.clone())
+        } else {
+            RateLimiter::new()
+        });
         let jobs = crate::jobs::JobRunner::new(crate::jobs::JobContext {
             store: store.clone(),
             engine: engine.clone(),

@@ -11,8 +11,8 @@ use botcadence::model::{
     Trigger, Workflow, WorkflowStatus,
 };
 use botcadence::store::{
-    Dedupe, DedupeEntry, DueRequest, ExecutionQuery, ExecutionScan, Lease, SharedStore, StoreError,
-    StoredReply, WriteOutcome,
+    Dedupe, DedupeEntry, DueRequest, ExecutionQuery, ExecutionScan, Lease, QuotaRequest,
+    SharedStore, StoreError, StoredReply, WriteOutcome,
 };
 use serde_json::json;
 
@@ -791,5 +791,70 @@ async fn jobs_keep_progress_results_and_cancel_requests() {
                 .is_empty()
         );
         assert!(s.job("rpl_2".into()).await.unwrap().is_some(), "{}", b.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shared_window_never_grants_more_than_its_limit() {
+    for b in backends().await {
+        let s = b.store.clone();
+        let ask = |kind: &'static str, window_ms: i64, want: u64| QuotaRequest {
+            account_id: "acct_1".into(),
+            kind,
+            window_ms,
+            aligned: false,
+            limit: 100,
+            want,
+        };
+        let Some(first) = s.take_quota(ask("minute", 60_000, 30)).await.unwrap() else {
+            // The embedded store is one daemon's: its own counters are exact.
+            assert_eq!(b.name, "rocksdb");
+            continue;
+        };
+        assert_eq!((first.granted, first.used), (30, 30), "{}", b.name);
+        // Many daemons asking at once: the grants add up to the limit, never more.
+        let mut asks = tokio::task::JoinSet::new();
+        for _ in 0..20 {
+            let s = s.clone();
+            let r = ask("minute", 60_000, 7);
+            asks.spawn(async move { s.take_quota(r).await.unwrap().unwrap().granted });
+        }
+        let mut granted = first.granted;
+        while let Some(g) = asks.join_next().await {
+            granted += g.unwrap();
+        }
+        assert_eq!(granted, 100, "{}", b.name);
+        let spent = s
+            .take_quota(ask("minute", 60_000, 5))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((spent.granted, spent.used), (0, 100), "{}", b.name);
+        assert_eq!(spent.window_start_ms, first.window_start_ms, "{}", b.name);
+        // Another kind and another account are windows of their own.
+        let day = s
+            .take_quota(ask("day", 86_400_000, 5))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(day.granted, 5, "{}", b.name);
+        // A short window rolls over: a fresh one with its own limit.
+        let short = s
+            .take_quota(ask("ingest", 200, 100))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(short.granted, 100);
+        let none_left = s.take_quota(ask("ingest", 200, 1)).await.unwrap().unwrap();
+        assert_eq!(none_left.granted, 0);
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let next = s.take_quota(ask("ingest", 200, 1)).await.unwrap().unwrap();
+        assert_eq!((next.granted, next.used), (1, 1), "{}", b.name);
+        assert!(
+            next.window_start_ms >= short.window_start_ms + 200,
+            "{}",
+            b.name
+        );
+        assert!(next.now_ms >= next.window_start_ms, "{}", b.name);
     }
 }

@@ -13,7 +13,9 @@ late writes are refused.
    daemon stored but could not answer any more run too); each step ran once,
    except for executions the killed daemon had in flight (at least once: counted); the
    workflow's concurrency bound held across the cluster; every survivor lists the same totals.
-4. The new holder is paused (SIGSTOP) past its lease while its calls are in flight, another
+4. Plan limits hold across the daemons: a free account's requests and events, sent to all
+   three in turn, are admitted up to the plan's numbers in all, not three times over.
+5. The new holder is paused (SIGSTOP) past its lease while its calls are in flight, another
    takes the work over, the paused one is resumed (SIGCONT): its late progress writes are
    refused by the epoch (its metric counts them), and no execution is recorded twice.
 """
@@ -36,6 +38,8 @@ LEASE_MS = 2000
 CONCURRENCY = 4
 EVENTS = 300
 ADMIN = "cluster-admin-token-0123456789"
+FREE_PER_MINUTE = 40
+FREE_PER_SECOND = 20
 
 
 class Receiver:
@@ -88,6 +92,9 @@ def start_daemons(db_url, n):
         "BOTCADENCE_ENGINE__WORKFLOW_CONCURRENCY": str(CONCURRENCY),
         "BOTCADENCE_ADMIN_TOKEN": ADMIN,
         "BOTCADENCE_HTTP_ACTIONS__ALLOW_CIDRS": '["127.0.0.0/8"]',
+        # Small free-plan numbers, for the cluster-wide limits check.
+        "BOTCADENCE_PLANS__FREE__REQUESTS_PER_MINUTE": str(FREE_PER_MINUTE),
+        "BOTCADENCE_PLANS__FREE__WEBHOOKS_PER_SECOND": str(FREE_PER_SECOND),
         "RUST_LOG": "warn,botcadence::startup=info,botcadence::store=info",
     }
     daemons = []
@@ -166,6 +173,54 @@ def totals(d, key, wf):
     return body["total"], ok["total"]
 
 
+def check_limits_across_daemons(daemons):
+    """A free account's minute window and ingest quota, shared by the three daemons."""
+    first = daemons[0]["base"]
+    s, acct = lt.http("POST", first + "/admin/v1/accounts", {"name": "free", "plan": "free"}, ADMIN)
+    assert s == 201, acct
+    s, key = lt.http("POST", first + f"/admin/v1/accounts/{acct['id']}/api-keys", {"name": "k"}, ADMIN)
+    key = key["key"]
+    s, wf = lt.http("POST", first + "/v1/workflows", {
+        "name": "free", "status": "active", "trigger": {"type": "webhook"},
+        "actions": [{"type": "transform", "config": {"set": {"ok": "yes"}}}]}, key)
+    assert s == 201, wf
+    s, hook = lt.http("POST", first + "/v1/webhooks", {"workflow_id": wf["id"], "event": "e"}, key)
+    assert s == 201, hook
+    time.sleep(2.5)  # the key and hook reach the other daemons' catalogs (1 s refresh)
+    statuses = [lt.http("GET", f"{daemons[i % 3]['base']}/v1/workflows", token=key)[0] for i in range(90)]
+    allowed = statuses.count(200)
+    # Two requests above already counted; one unit per chunk at this size: exact.
+    assert allowed == FREE_PER_MINUTE - 2, f"{allowed} requests allowed across 3 daemons (plan: {FREE_PER_MINUTE}/min)"
+    assert statuses.count(429) == 90 - allowed, statuses
+    print(f"ok  a free account's minute window holds across the daemons: {allowed + 2} of "
+          f"{FREE_PER_MINUTE} allowed, then 429 from every daemon")
+
+    stop, lock, accepted = time.time() + 3.0, threading.Lock(), [0]
+    started = time.time()
+
+    def flood(t):
+        i = t
+        while time.time() < stop:
+            status, _ = post(f"{daemons[i % 3]['base']}/webhooks/{hook['id']}", {"n": i})
+            if status == 202:
+                with lock:
+                    accepted[0] += 1
+            i += 1
+
+    ts = [threading.Thread(target=flood, args=(t,)) for t in range(6)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    seconds = time.time() - started
+    # Whole seconds of the database's clock: the run touches at most ceil(seconds) + 1.
+    most = FREE_PER_SECOND * (int(seconds) + 2)
+    assert accepted[0] <= most, f"{accepted[0]} events accepted in {seconds:.1f} s (plan: {FREE_PER_SECOND}/s in all)"
+    assert accepted[0] >= FREE_PER_SECOND * (int(seconds) - 1), f"only {accepted[0]} accepted in {seconds:.1f} s"
+    print(f"ok  a free account's ingest quota holds across the daemons: {accepted[0]} events accepted in "
+          f"{seconds:.1f} s from 3 daemons (plan: {FREE_PER_SECOND}/s in all; each alone would take as many)")
+
+
 def main():
     url = os.environ.get("BOTCADENCE_TEST_POSTGRES_URL")
     if not url:
@@ -194,6 +249,8 @@ def main():
             wait_for("the hook reaching every daemon",
                      lambda d=d: lt.http("GET", f"{d['base']}/v1/webhooks/{hook['id']}", token=key)[0] == 200, 5)
         print(f"ok  3 daemons on one database; changes made on one reach the others")
+
+        check_limits_across_daemons(daemons)
 
         # --- kill -9 the work's holder mid-load
         victim = wait_for("a daemon taking the work lease", lambda: holder(daemons), 10)

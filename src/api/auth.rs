@@ -5,8 +5,10 @@
 use std::future::{Ready, ready};
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
+use actix_web::middleware::Next;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -14,8 +16,8 @@ use subtle::ConstantTimeEq;
 use super::AppState;
 use super::error::ApiError;
 use crate::credentials::{hash_api_key, looks_like_api_key};
-use crate::model::Account;
-use crate::ratelimit::effective_limits;
+use crate::model::{Account, Limits};
+use crate::ratelimit::{Quota, effective_limits};
 use crate::timefmt::now_ms;
 
 /// The account behind a valid API key.
@@ -35,7 +37,8 @@ fn bearer(req: &HttpRequest) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Authed, ApiError> {
+/// The account behind the request's API key, and its limits.
+fn identify(req: &HttpRequest) -> Result<(Arc<Account>, Limits), ApiError> {
     let state = state(req);
     let Some(token) = bearer(req) else {
         return Err(ApiError::Unauthorized(
@@ -53,11 +56,13 @@ fn authenticate(req: &HttpRequest) -> Result<Authed, ApiError> {
         .catalog
         .account(&key.account_id)
         .ok_or_else(|| ApiError::Unauthorized("Invalid API key".into()))?;
-
-    let now = now_ms();
-    state.catalog.touch_api_key(&key.id, now);
+    state.catalog.touch_api_key(&key.id, now_ms());
     let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
-    let quota = state.limiter.check_api(&account.id, &limits, now);
+    Ok((account, limits))
+}
+
+/// Lets the request through if its quota allows; leaves the quota for the headers.
+fn admit(req: &HttpRequest, account: Arc<Account>, quota: Quota) -> Result<Authed, ApiError> {
     req.extensions_mut().insert(quota);
     if !quota.allowed {
         let kind = quota.refused_by.map_or("minute", |k| k.as_str());
@@ -74,16 +79,49 @@ fn authenticate(req: &HttpRequest) -> Result<Authed, ApiError> {
     Ok(Authed { account })
 }
 
+fn authenticate(req: &HttpRequest) -> Result<Authed, ApiError> {
+    let (account, limits) = identify(req)?;
+    let quota = state(req).limiter.check_api(&account.id, &limits, now_ms());
+    admit(req, account, quota)
+}
+
+/// What authenticating this request came to, once decided.
+#[derive(Clone)]
+struct Outcome(Result<Authed, ApiError>);
+
 /// Authenticates a request (and counts it against the plan) once: a later call, such as the
 /// handler's `Authed` after the idempotency middleware's, gets the same answer without
 /// counting again.
 pub fn authenticate_once(req: &HttpRequest) -> Result<Authed, ApiError> {
-    if let Some(authed) = req.extensions().get::<Authed>() {
-        return Ok(authed.clone());
+    if let Some(Outcome(decided)) = req.extensions().get::<Outcome>() {
+        return decided.clone();
     }
-    let authed = authenticate(req)?;
-    req.extensions_mut().insert(authed.clone());
-    Ok(authed)
+    let decided = authenticate(req);
+    req.extensions_mut().insert(Outcome(decided.clone()));
+    decided
+}
+
+/// On a shared database, counts every `/v1` request against the plan windows the daemons
+/// share, before anything else looks at it (an await: the window may have to be asked of the
+/// database). On one daemon the counters are local and this does nothing.
+pub async fn shared_quota(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let limiter = state(req.request()).limiter.clone();
+    if limiter.is_shared() && bearer(req.request()).is_some() {
+        let decided = match identify(req.request()) {
+            Ok((account, limits)) => {
+                let quota = limiter
+                    .check_api_everywhere(&account.id, &limits, now_ms())
+                    .await;
+                admit(req.request(), account, quota)
+            }
+            Err(e) => Err(e),
+        };
+        req.extensions_mut().insert(Outcome(decided));
+    }
+    next.call(req).await
 }
 
 impl FromRequest for Authed {

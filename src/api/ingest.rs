@@ -365,7 +365,8 @@ async fn accept(
         let limits = effective_limits(account.plan, account.limits, &state.settings.plans);
         if let Err(wait) = state
             .limiter
-            .check_ingest(&account.id, &limits, received_ms)
+            .check_ingest_everywhere(&account.id, &limits, received_ms)
+            .await
         {
             return Err(over_quota(account, wait));
         }

@@ -97,6 +97,8 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: web::Data<AppState>) {
         .service(
             web::scope("/v1")
                 .wrap(actix_web::middleware::from_fn(idempotency::guard))
+                // Outermost: counts the request against shared plan windows first.
+                .wrap(actix_web::middleware::from_fn(auth::shared_quota))
                 .service(
                     resource("/workflows", GET_POST)
                         .route(web::get().to(workflows::list))

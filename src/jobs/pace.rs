@@ -45,7 +45,11 @@ impl Pace {
             } else if admission.pending_of(account_id) * 2 >= admission.max_per_account() {
                 Duration::from_millis(100)
             } else {
-                match ctx.limiter.check_ingest(account_id, &limits, now_ms()) {
+                match ctx
+                    .limiter
+                    .check_ingest_everywhere(account_id, &limits, now_ms())
+                    .await
+                {
                     Ok(()) => {
                         self.tokens -= 1.0;
                         return true;

@@ -174,6 +174,34 @@ pub struct DueAccount {
     pub due_now: Vec<String>,
 }
 
+/// A share of an account's plan window asked of a store shared by several daemons.
+#[derive(Debug, Clone)]
+pub struct QuotaRequest {
+    pub account_id: String,
+    /// `minute`, `day` or `ingest`.
+    pub kind: &'static str,
+    pub window_ms: i64,
+    /// Windows start on multiples of `window_ms` (the ingest second) instead of at the
+    /// account's first use (the API's minute and day).
+    pub aligned: bool,
+    /// The window's capacity.
+    pub limit: u64,
+    /// How many units this daemon would like to hold.
+    pub want: u64,
+}
+
+/// What a shared window granted, by the database's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaGrant {
+    /// Units now this daemon's to spend in this window (0: the window is used up).
+    pub granted: u64,
+    /// Units granted to all daemons in this window so far.
+    pub used: u64,
+    pub window_start_ms: i64,
+    /// The database's clock when it answered.
+    pub now_ms: i64,
+}
+
 /// Sizes and state for metrics.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StoreStats {
@@ -290,6 +318,14 @@ pub trait Store: Send + Sync + 'static {
     fn stored_reply(&self, key: String) -> StoreFuture<'_, Option<StoredReply>>;
     /// Remembers an answer under `key`; returns once durable.
     fn put_stored_reply<'a>(&'a self, key: &'a str, reply: &'a StoredReply) -> StoreFuture<'a, ()>;
+
+    // ---- plan limits shared by several daemons ----
+    /// Takes up to `want` units of an account's current plan window, atomically for every
+    /// daemon on this store. None: the store is this daemon's alone, and its own counters
+    /// are exact.
+    fn take_quota(&self, _request: QuotaRequest) -> StoreFuture<'_, Option<QuotaGrant>> {
+        Box::pin(async { Ok(None) })
+    }
 
     // ---- retention ----
     /// Deletes finished executions and finished jobs (with their results) created before

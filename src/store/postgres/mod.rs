@@ -16,6 +16,7 @@
 
 mod jobs;
 pub mod lease;
+mod quota;
 mod reads;
 pub mod schema;
 mod trait_impl;
@@ -49,10 +50,15 @@ pub(crate) fn db_error(e: tokio_postgres::Error) -> StoreError {
         || transient_state
         || e.source()
             .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some());
+    // The server's own message ("db error" alone says nothing).
+    let said = e.as_db_error().map_or_else(
+        || e.to_string(),
+        |d| format!("{}: {}", d.code().code(), d.message()),
+    );
     if connection_level {
-        StoreError::Unavailable(format!("postgres: {e}"))
+        StoreError::Unavailable(format!("postgres: {said}"))
     } else {
-        StoreError::Db(format!("postgres: {e}"))
+        StoreError::Db(format!("postgres: {said}"))
     }
 }
 

@@ -97,6 +97,21 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     );
     "#,
     ),
+    (
+        5,
+        r#"
+    -- Plan windows shared by every daemon: what was granted of each account's current
+    -- minute, day and ingest second (daemons take chunks, see `quota.rs`).
+    CREATE TABLE quota_windows (
+        account_id text NOT NULL,
+        kind text NOT NULL,
+        window_start_ms bigint NOT NULL,
+        used bigint NOT NULL,
+        last_grant bigint NOT NULL,
+        PRIMARY KEY (account_id, kind)
+    );
+    "#,
+    ),
 ];
 
 /// The version this build expects.

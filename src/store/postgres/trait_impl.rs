@@ -13,8 +13,9 @@ use crate::model::{
 };
 use crate::store::codec;
 use crate::store::{
-    CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, ExecutionScan, Lease, Store,
-    StoreError, StoreFuture, StoreStats, StoredReply, WriteOutcome,
+    CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, ExecutionScan, Lease,
+    QuotaGrant, QuotaRequest, Store, StoreError, StoreFuture, StoreStats, StoredReply,
+    WriteOutcome,
 };
 
 const INITIALISED: &str = "initialised";
@@ -254,6 +255,10 @@ impl Store for PgStore {
         query: ExecutionQuery,
     ) -> StoreFuture<'_, (Vec<ExecutionSummary>, u64)> {
         Box::pin(PgStore::list_executions(self, workflow_id, query))
+    }
+
+    fn take_quota(&self, request: QuotaRequest) -> StoreFuture<'_, Option<QuotaGrant>> {
+        Box::pin(async move { PgStore::take_quota(self, request).await.map(Some) })
     }
 
     fn lease(&self) -> Option<Lease> {

@@ -8,6 +8,8 @@
 //! (`now_ms`), so tests drive time. Map guards are never held across an `.await` (no method
 //! here is async). Idle accounts are evicted by `evict_idle`, so memory stays bounded.
 
+mod cluster;
+
 use std::hash::BuildHasher;
 
 use dashmap::DashMap;
@@ -99,11 +101,99 @@ impl LimitKind {
 pub struct RateLimiter {
     buckets: DashMap<u64, AccountBuckets, FastState>,
     hasher: FastState,
+    /// Windows shared with the other daemons of a shared database (`cluster`).
+    cluster: Option<cluster::ClusterWindows>,
 }
 
 impl RateLimiter {
     pub fn new() -> RateLimiter {
         RateLimiter::default()
+    }
+
+    /// Limits that hold across every daemon on `store` (a shared database).
+    pub fn shared(store: crate::store::SharedStore) -> RateLimiter {
+        RateLimiter {
+            cluster: Some(cluster::ClusterWindows::new(store)),
+            ..RateLimiter::default()
+        }
+    }
+
+    /// Whether the windows are shared with other daemons (checks must be awaited).
+    pub fn is_shared(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// [`RateLimiter::check_api`], across every daemon when the windows are shared.
+    pub async fn check_api_everywhere(
+        &self,
+        account_id: &str,
+        limits: &Limits,
+        now_ms: i64,
+    ) -> Quota {
+        let Some(cluster) = &self.cluster else {
+            return self.check_api(account_id, limits, now_ms);
+        };
+        let window = |kind, window_ms, limit| cluster::Window {
+            kind,
+            window_ms,
+            aligned: false,
+            limit,
+        };
+        let Some(minute) = cluster
+            .take(
+                account_id,
+                window("minute", MINUTE_MS, limits.requests_per_minute),
+            )
+            .await
+        else {
+            return self.check_api(account_id, limits, now_ms);
+        };
+        let day = match minute.allowed {
+            true => {
+                cluster
+                    .take(account_id, window("day", DAY_MS, limits.requests_per_day))
+                    .await
+            }
+            false => None,
+        };
+        let (refused_by, refusing) = match (minute.allowed, day) {
+            (false, _) => (Some(LimitKind::Minute), minute),
+            (true, Some(day)) if !day.allowed => (Some(LimitKind::Day), day),
+            _ => (None, minute),
+        };
+        Quota {
+            allowed: refused_by.is_none(),
+            refused_by,
+            limit: limits.requests_per_minute,
+            remaining: day.map_or(minute.remaining, |d| minute.remaining.min(d.remaining)),
+            reset_unix: (minute.ends_unix_ms + 999) / 1000,
+            retry_after_secs: ((refusing.ends_unix_ms - now_ms).max(0) as u64)
+                .div_ceil(1000)
+                .max(1),
+        }
+    }
+
+    /// [`RateLimiter::check_ingest`], across every daemon when the windows are shared.
+    pub async fn check_ingest_everywhere(
+        &self,
+        account_id: &str,
+        limits: &Limits,
+        now_ms: i64,
+    ) -> Result<(), u64> {
+        let Some(cluster) = &self.cluster else {
+            return self.check_ingest(account_id, limits, now_ms);
+        };
+        let second = cluster::Window {
+            kind: "ingest",
+            window_ms: 1000,
+            aligned: true,
+            limit: limits.webhooks_per_second,
+        };
+        match cluster.take(account_id, second).await {
+            Some(t) if t.allowed => Ok(()),
+            Some(_) => Err(1),
+            None => self.check_ingest(account_id, limits, now_ms),
+        }
     }
 
     /// Keys are 64-bit hashes of account ids: a million accounts cost tens of MiB, not more.
@@ -170,8 +260,6 @@ impl RateLimiter {
         (b.minute.remaining(), b.day.remaining())
     }
 
-    /// Takes one webhook event from the account's ingest bucket. Err carries the seconds to
-    /// wait.
     /// Whether the ingest quota has a token now, without taking it: checked before a body is
     /// read, so an account over its quota costs no reading, signing or parsing. The token is
     /// taken by [`RateLimiter::check_ingest`] once the event proved authentic, so requests
@@ -188,6 +276,8 @@ impl RateLimiter {
         }
     }
 
+    /// Takes one webhook event from the account's ingest bucket. Err carries the seconds to
+    /// wait.
     pub fn check_ingest(&self, account_id: &str, limits: &Limits, now_ms: i64) -> Result<(), u64> {
         let mut b = self.entry(account_id, limits, now_ms);
         b.last_seen_ms = now_ms;
@@ -205,6 +295,9 @@ impl RateLimiter {
 
     /// Drops accounts not seen for a day: their windows would have reset anyway.
     pub fn evict_idle(&self, now_ms: i64) -> usize {
+        if let Some(cluster) = &self.cluster {
+            cluster.evict_ended();
+        }
         let before = self.buckets.len();
         self.buckets.retain(|_, b| now_ms - b.last_seen_ms < DAY_MS);
         before - self.buckets.len()
