@@ -116,6 +116,11 @@ impl Catalog {
         self.workflows.get(id).map(|w| w.clone())
     }
 
+    /// Every workflow, in no particular order.
+    pub fn all_workflows(&self) -> Vec<Arc<Workflow>> {
+        self.workflows.iter().map(|w| w.clone()).collect()
+    }
+
     /// An account's workflows, oldest first (ids are time-ordered).
     pub fn workflows_of(&self, account_id: &str) -> Vec<Arc<Workflow>> {
         let mut v: Vec<_> = self

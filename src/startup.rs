@@ -440,22 +440,21 @@ async fn initialise_if_new(store: &SharedStore) -> Result<Option<FirstStart>, St
 }
 
 /// Workflows stored before versions existed have no version record: their current
-/// definition becomes their version 1 (once; idempotent when daemons start together).
+/// definition becomes that version (only the version is written, never the workflow, so a
+/// daemon starting beside others cannot undo their changes).
 async fn record_current_versions(
     store: &dyn crate::store::Store,
     catalog: &Catalog,
 ) -> Result<(), crate::store::StoreError> {
-    for account in catalog.accounts() {
-        for wf in catalog.workflows_of(&account.id) {
-            if store
-                .workflow_version(wf.id.clone(), wf.version)
-                .await?
-                .is_none()
-            {
-                store
-                    .put_workflow(&wf, Some(&wf.current_version(wf.updated_at)))
-                    .await?;
-            }
+    for wf in catalog.all_workflows() {
+        if store
+            .workflow_version(wf.id.clone(), wf.version)
+            .await?
+            .is_none()
+        {
+            store
+                .record_workflow_version(&wf.current_version(wf.updated_at))
+                .await?;
         }
     }
     Ok(())

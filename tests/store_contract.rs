@@ -548,10 +548,12 @@ async fn versions_are_kept_per_workflow_and_go_with_it() {
         // A rename writes no version.
         wf.name = "renamed".into();
         s.put_workflow(&wf, None).await.unwrap();
-        let other = workflow("wf_10", "acct_1");
-        s.put_workflow(&other, Some(&other.current_version(1)))
-            .await
-            .unwrap();
+        // Ids sorting just after and just before it: neither's versions may mix in.
+        for other in [workflow("wf_10", "acct_1"), workflow("wf_0", "acct_1")] {
+            s.put_workflow(&other, Some(&other.current_version(1)))
+                .await
+                .unwrap();
+        }
 
         let page = s.workflow_versions("wf_1".into(), 4, 2).await.unwrap();
         let numbers: Vec<u64> = page.iter().map(|v| v.version).collect();

@@ -229,6 +229,9 @@ async fn older_definition(
     version: u64,
 ) -> Result<Arc<Definition>, crate::store::StoreError> {
     let shared = &engine.shared;
+    if let Some(parsed) = shared.definitions.cached_older(workflow_id, version) {
+        return Ok(parsed);
+    }
     let (Some(current), Some(stored)) = (
         shared.catalog.workflow(workflow_id),
         shared

@@ -110,11 +110,21 @@ fn filter(
         ));
     }
     let now = now_ms();
-    let to = Some(time_field("to", to)?.map_or(now, |t| t.min(now)));
+    let from = time_field("from", from)?;
+    let to = time_field("to", to)?;
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(ApiError::field(
+            "to",
+            "invalid",
+            "The 'to' field must not be before 'from'",
+        ));
+    }
     Ok(ReplayFilter {
         status,
-        from: time_field("from", from)?,
-        to,
+        from,
+        to: Some(to.map_or(now, |t| t.min(now))),
         limit,
     })
 }
@@ -139,14 +149,16 @@ async fn owned_job(
         })
 }
 
-/// Stores and starts a new job, unless the account already has its share running.
+/// Stores and starts a new job, unless the account already has its share running (a
+/// cancelled job counts until it has stopped).
 async fn start(state: &AppState, job: BackgroundJob) -> Result<BackgroundJob, ApiError> {
+    let _one_at_a_time = state.jobs.creating.lock().await;
     let running = state
         .store
         .unfinished_jobs()
         .await?
         .iter()
-        .filter(|j| j.account_id == job.account_id && j.visible_status() == JobStatus::Running)
+        .filter(|j| j.account_id == job.account_id)
         .count();
     if running >= MAX_RUNNING_PER_ACCOUNT {
         return Err(ApiError::RateLimited {
@@ -311,13 +323,14 @@ async fn cancel(
     id: String,
     kind: JobKind,
 ) -> Result<BackgroundJob, ApiError> {
-    let mut job = owned_job(state, auth, id, kind).await?;
+    let job = owned_job(state, auth, id, kind).await?;
     if job.status == JobStatus::Running && !job.cancel_requested {
         state.store.cancel_job(job.id.clone()).await?;
-        job.cancel_requested = true;
+        state.jobs.cancel_here(&job.id);
         tracing::info!(job_id = %job.id, "job cancel requested");
     }
-    Ok(job)
+    // What is stored now: cancelled, or finished in the meantime.
+    owned_job(state, auth, job.id, kind).await
 }
 
 #[utoipa::path(post, path = "/v1/workflows/{id}/shadow-replays", tag = "replays", operation_id = "createShadowReplay",

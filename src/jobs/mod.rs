@@ -11,19 +11,20 @@ mod pace;
 mod replay;
 mod shadow;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::actors::Engine;
 use crate::catalog::Catalog;
 use crate::config::Settings;
-use crate::model::{BackgroundJob, ExecutionStatus, JobKind, JobStatus, ReplayFilter};
+use crate::model::{BackgroundJob, JobKind, JobStatus, ReplayFilter};
 use crate::ratelimit::RateLimiter;
 use crate::steps::ActionDeps;
-use crate::store::{ExecutionQuery, SharedStore, StoreError};
+use crate::store::{SharedStore, StoreError};
 use crate::timefmt::now_ms;
 
 /// Originals handled per batch: the unit of progress stored (and at most what is redone
@@ -48,15 +49,34 @@ pub struct JobContext {
 /// Runs this daemon's share of the stored jobs.
 pub struct JobRunner {
     ctx: JobContext,
-    /// Ids of the jobs running in this process.
-    active: Mutex<HashSet<String>>,
+    /// The jobs running in this process, each with the token that stops it at once when
+    /// it is cancelled here (other daemons' cancels are read from the store every batch).
+    active: Mutex<HashMap<String, CancellationToken>>,
+    /// Shadow batches running at once in this process: they are CPU work (renders).
+    shadow_slots: Semaphore,
+    /// Serialises job creation in this process, so two requests at once cannot both pass
+    /// the per-account cap.
+    pub creating: tokio::sync::Mutex<()>,
+}
+
+/// Removes a job from the running set however its task ends (a panic included), so
+/// `supervise` resumes it instead of it being lost until a restart.
+struct Running<'a>(&'a JobRunner, String);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.active.lock().expect("job set").remove(&self.1);
+    }
 }
 
 impl JobRunner {
     pub fn new(ctx: JobContext) -> Arc<JobRunner> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Arc::new(JobRunner {
             ctx,
-            active: Mutex::new(HashSet::new()),
+            active: Mutex::new(HashMap::new()),
+            shadow_slots: Semaphore::new((cores / 2).max(1)),
+            creating: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -66,15 +86,32 @@ impl JobRunner {
         if self.ctx.store.lease().is_none() || self.ctx.shutdown.is_cancelled() {
             return;
         }
-        if !self.active.lock().expect("job set").insert(job.id.clone()) {
-            return;
+        let stop = CancellationToken::new();
+        {
+            let mut active = self.active.lock().expect("job set");
+            if active.contains_key(&job.id) {
+                return;
+            }
+            active.insert(job.id.clone(), stop.clone());
         }
         let runner = self.clone();
         tokio::spawn(async move {
-            let id = job.id.clone();
-            runner.drive(job).await;
-            runner.active.lock().expect("job set").remove(&id);
+            let _running = Running(&runner, job.id.clone());
+            runner.drive(job, stop).await;
         });
+    }
+
+    /// Stops a job running in this process before its next execution (the caller stores
+    /// the cancel request, for every daemon).
+    pub fn cancel_here(&self, id: &str) {
+        if let Some(stop) = self.active.lock().expect("job set").get(id) {
+            stop.cancel();
+        }
+    }
+
+    /// Jobs running in this process.
+    pub fn running_here(&self) -> usize {
+        self.active.lock().expect("job set").len()
     }
 
     /// Resumes stored running jobs, now and every few seconds, until shutdown.
@@ -93,7 +130,7 @@ impl JobRunner {
         }
     }
 
-    async fn drive(&self, mut job: BackgroundJob) {
+    async fn drive(&self, mut job: BackgroundJob, stop: CancellationToken) {
         tracing::info!(job_id = %job.id, kind = ?job.kind, "job running");
         loop {
             // Shutting down, or the work moved to another daemon: the job stays stored as
@@ -101,7 +138,7 @@ impl JobRunner {
             if self.ctx.shutdown.is_cancelled() || self.ctx.store.lease().is_none() {
                 return;
             }
-            match self.step(&mut job).await {
+            match self.step(&mut job, &stop).await {
                 Ok(Step::More) => {}
                 Ok(Step::Finished) => {
                     tracing::info!(job_id = %job.id, status = ?job.status, matched = job.matched, processed = job.processed(), "job finished");
@@ -119,10 +156,22 @@ impl JobRunner {
     }
 
     /// One batch: checks the job may go on, handles the next originals, stores progress.
-    async fn step(&self, job: &mut BackgroundJob) -> Result<Step, StoreError> {
+    async fn step(
+        &self,
+        job: &mut BackgroundJob,
+        stop: &CancellationToken,
+    ) -> Result<Step, StoreError> {
         let ctx = &self.ctx;
-        let stored = ctx.store.job(job.id.clone()).await?;
-        if stored.is_none_or(|s| s.cancel_requested) {
+        // The stored job is the truth: a snapshot taken before the last batch was stored
+        // (or before the job finished) must not redo or reopen anything.
+        let Some(stored) = ctx.store.job(job.id.clone()).await? else {
+            return Ok(Step::Finished);
+        };
+        *job = stored;
+        if job.status.is_finished() {
+            return Ok(Step::Finished);
+        }
+        if job.cancel_requested || stop.is_cancelled() {
             return self.finish(job, JobStatus::Cancelled, None).await;
         }
         let workflow = match ctx.catalog.workflow(&job.workflow_id) {
@@ -149,18 +198,25 @@ impl JobRunner {
         let originals = ctx.store.executions(ids.clone()).await?;
         let results = match job.kind {
             JobKind::Replay => {
-                // Moves the cursor itself, one original at a time: a cancel may stop it
-                // within the batch.
+                // Moves the cursor itself, one original at a time: a cancel or a lost lease
+                // stops it within the batch, and the next step decides.
                 let originals = ids.into_iter().zip(originals).collect();
-                if let Err(why) = replay::batch(ctx, job, &workflow, originals).await? {
+                if let Some(why) = replay::batch(ctx, job, &workflow, originals, stop).await? {
                     return self.finish(job, JobStatus::Failed, Some(&why)).await;
                 }
                 Vec::new()
             }
             JobKind::ShadowReplay => {
-                let results = shadow::batch(ctx, job, originals).await?;
-                job.cursor = Some(last);
-                results
+                let Ok(_slot) = self.shadow_slots.acquire().await else {
+                    return Ok(Step::Finished);
+                };
+                match shadow::batch(ctx, job, originals).await? {
+                    Ok(results) => {
+                        job.cursor = Some(last);
+                        results
+                    }
+                    Err(why) => return self.finish(job, JobStatus::Failed, Some(&why)).await,
+                }
             }
         };
         job.updated_at = now_ms();
@@ -200,30 +256,16 @@ fn scan(filter: &ReplayFilter, after: Option<String>, limit: u64) -> crate::stor
     }
 }
 
-/// How many executions a filter selects now (a dry run's answer): exact, from the same
-/// indexes as the executions list, capped at its `limit`.
+/// How many executions a filter selects now (a dry run's answer): exact, capped at its
+/// `limit`.
 pub async fn count(
     store: &SharedStore,
     workflow_id: &str,
     filter: &ReplayFilter,
 ) -> Result<u64, StoreError> {
-    let statuses = match filter.status {
-        Some(s) => vec![s],
-        None => vec![ExecutionStatus::Success, ExecutionStatus::Failed],
-    };
-    let mut total = 0;
-    for status in statuses {
-        let query = ExecutionQuery {
-            status: Some(status),
-            from_ms: filter.from,
-            to_ms: filter.to,
-            offset: 0,
-            limit: 0,
-        };
-        total += store
-            .list_executions(workflow_id.to_string(), query)
-            .await?
-            .1;
-    }
-    Ok(total.min(filter.limit))
+    // The walk itself, stopped at `limit`: never more work than the job would do.
+    let ids = store
+        .scan_executions(workflow_id.to_string(), scan(filter, None, filter.limit))
+        .await?;
+    Ok(ids.len() as u64)
 }

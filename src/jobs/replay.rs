@@ -1,7 +1,12 @@
 //! A bulk replay's batch: each original's event runs again as a new execution of the
 //! workflow's current version, through the same intake as a webhook event, paced
 //! (`pace::Pace`). Each new execution is stored with an idempotency key of its own (the job
-//! and the original), so a batch repeated after a crash starts nothing twice.
+//! and the original, remembered for `[webhooks] dedupe_window_secs`), so a batch repeated
+//! after a crash within that window starts nothing twice.
+
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
 
 use crate::actors::intake::{self, Idempotency, IntakeError, NewExecution};
 use crate::model::{BackgroundJob, Execution, Workflow, WorkflowStatus};
@@ -10,25 +15,36 @@ use crate::store::StoreError;
 use super::JobContext;
 use super::pace::Pace;
 
-/// Executions started between two looks at the job's cancel request.
-const CANCEL_CHECK_EVERY: usize = 10;
+/// Executions started between two looks at the stored cancel request (a cancel made on
+/// another daemon; one made here stops the next start at once).
+const STORED_CANCEL_EVERY: usize = 10;
 
-/// Runs a batch of (id, original). The inner Err is why the job cannot go on (the workflow was paused).
+/// Whether the job must stop before its next start: cancelled here, shutting down, or the
+/// work moved to another daemon.
+fn must_stop(ctx: &JobContext, stop: &CancellationToken) -> bool {
+    stop.is_cancelled() || ctx.shutdown.is_cancelled() || ctx.store.lease().is_none()
+}
+
+/// Runs a batch of (id, original), moving the job's cursor past each one handled. Returns
+/// why the job cannot go on, when it cannot (the workflow was paused).
 pub async fn batch(
     ctx: &JobContext,
     job: &mut BackgroundJob,
     workflow: &Workflow,
     originals: Vec<(String, Option<Execution>)>,
-) -> Result<Result<(), String>, StoreError> {
+    stop: &CancellationToken,
+) -> Result<Option<String>, StoreError> {
     if workflow.status != WorkflowStatus::Active {
-        return Ok(Err("the workflow is no longer active".into()));
+        return Ok(Some("the workflow is no longer active".into()));
     }
     let hook_id = format!("replay:{}", job.id);
-    let window_ms = (ctx.settings.webhooks.dedupe_window_secs as i64 * 1000).max(86_400_000);
+    let window_ms = ctx.settings.webhooks.dedupe_window_secs as i64 * 1000;
     let mut pace = Pace::new();
     for (n, (id, original)) in originals.into_iter().enumerate() {
-        // A cancel stops the job within a few executions, not at the end of the batch.
-        if n % CANCEL_CHECK_EVERY == CANCEL_CHECK_EVERY - 1
+        if must_stop(ctx, stop) {
+            break;
+        }
+        if n % STORED_CANCEL_EVERY == STORED_CANCEL_EVERY - 1
             && ctx
                 .store
                 .job(job.id.clone())
@@ -42,13 +58,15 @@ pub async fn batch(
             job.cursor = Some(id);
             continue;
         };
+        if !pace.admit(ctx, &job.account_id).await {
+            break;
+        }
+        // Only for the in-place decision; an input that cannot be measured queues.
+        let input_bytes = serde_json::to_vec(&original.input).map_or(usize::MAX, |v| v.len());
         loop {
-            if !pace.admit(ctx, &job.account_id).await {
-                // Shutting down: this batch's progress is not stored; it is redone (and
-                // deduplicated) on resume.
-                return Err(StoreError::Closed);
+            if must_stop(ctx, stop) {
+                return Ok(None);
             }
-            let input_bytes = serde_json::to_vec(&original.input).map_or(usize::MAX, |v| v.len());
             let accepted = intake::accept(
                 &ctx.engine,
                 ctx.store.as_ref(),
@@ -76,11 +94,14 @@ pub async fn batch(
                 }
                 // The account (or the daemon) is at its bound right now: wait for room.
                 Err(IntakeError::Refused(_)) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    tokio::select! {
+                        () = stop.cancelled() => return Ok(None),
+                        () = tokio::time::sleep(Duration::from_millis(200)) => {}
+                    }
                 }
                 Err(IntakeError::Store(e)) => return Err(e),
             }
         }
     }
-    Ok(Ok(()))
+    Ok(None)
 }

@@ -14,11 +14,10 @@ pub async fn batch(
     ctx: &JobContext,
     job: &mut BackgroundJob,
     originals: Vec<Option<Execution>>,
-) -> Result<Vec<ShadowResult>, StoreError> {
-    let draft = job
-        .draft
-        .clone()
-        .expect("a shadow replay is stored with its draft");
+) -> Result<Result<Vec<ShadowResult>, String>, StoreError> {
+    let Some(draft) = job.draft.clone() else {
+        return Ok(Err("the shadow replay has no draft".into()));
+    };
     let deps = ctx.deps.clone();
     let skipped = originals.iter().filter(|o| o.is_none()).count() as u64;
     let results = tokio::task::spawn_blocking(move || {
@@ -28,6 +27,12 @@ pub async fn batch(
             .into_iter()
             .flatten()
             .map(|original| {
+                // An event the draft's trigger would not start: that is the difference.
+                if let Some(wanted) = &draft.trigger.event
+                    && *wanted != original.trigger.event
+                {
+                    return shadow::not_triggered(&original, wanted);
+                }
                 let mut run = original.clone();
                 let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut attempt = original.clone();
@@ -67,5 +72,5 @@ pub async fn batch(
             job.unchanged += 1;
         }
     }
-    Ok(results)
+    Ok(Ok(results))
 }

@@ -85,6 +85,13 @@ impl Definitions {
 
     /// The definition of `workflow` as it was at an older version (`workflow` is that
     /// version already: `Workflow::at_version`).
+    /// An older version parsed before, if it still is.
+    pub fn cached_older(&self, workflow_id: &str, version: u64) -> Option<Arc<Definition>> {
+        self.older
+            .get(&(workflow_id.to_string(), version))
+            .map(|d| d.clone())
+    }
+
     pub fn get_older(&self, workflow: &Workflow, renderer: &Renderer) -> Arc<Definition> {
         let key = (workflow.id.clone(), workflow.version);
         if let Some(found) = self.older.get(&key) {

@@ -230,6 +230,9 @@ pub trait Store: Send + Sync + 'static {
         workflow: &'a Workflow,
         version: Option<&'a WorkflowVersion>,
     ) -> StoreFuture<'a, ()>;
+    /// Records a workflow's version unless that number is recorded already (versions are
+    /// immutable): how workflows stored before versions get their first.
+    fn record_workflow_version<'a>(&'a self, version: &'a WorkflowVersion) -> StoreFuture<'a, ()>;
     /// One version of a workflow.
     fn workflow_version(
         &self,

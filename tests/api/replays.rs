@@ -118,10 +118,6 @@ async fn a_bulk_replay_of_ten_thousand_failed_executions_counts_exactly_and_fini
         .expect("linked to its original");
     let original = app.get(&format!("/v1/executions/{original}")).await.body;
     assert_eq!(original["input"], newest["input"]);
-    assert!(
-        original["replay_of"].is_null(),
-        "replays are never replayed again"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -164,7 +160,7 @@ async fn a_replay_is_paced_leaves_room_for_live_events_and_can_be_cancelled() {
 
     // Live events keep being accepted while the replay runs: the replay takes half the rate.
     let began = Instant::now();
-    let mut live_accepted = 0;
+    let (mut live_sent, mut live_refused) = (0, 0);
     while began.elapsed() < Duration::from_secs(2) {
         let r = app
             .client
@@ -173,8 +169,9 @@ async fn a_replay_is_paced_leaves_room_for_live_events_and_can_be_cancelled() {
             .send()
             .await
             .unwrap();
-        if r.status() == 202 {
-            live_accepted += 1;
+        live_sent += 1;
+        if r.status() != 202 {
+            live_refused += 1;
         }
         tokio::time::sleep(Duration::from_millis(40)).await;
     }
@@ -185,9 +182,9 @@ async fn a_replay_is_paced_leaves_room_for_live_events_and_can_be_cancelled() {
         (20..=200).contains(&replayed),
         "paced: {replayed} in 2 s: {progress}"
     );
-    assert!(
-        live_accepted >= 30,
-        "live events got through: {live_accepted} of ~50"
+    assert_eq!(
+        live_refused, 0,
+        "every live event got through ({live_sent} sent)"
     );
 
     let cancelled = app.request(Method::DELETE, &job, Some(&key), None).await;
@@ -223,6 +220,10 @@ async fn replay_requests_are_checked() {
         (json!({"limit": 0}), "limit"),
         (json!({"limit": 100_001}), "limit"),
         (json!({"from": "yesterday"}), "from"),
+        (
+            json!({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}),
+            "to",
+        ),
         (json!({"colour": "red"}), "colour"),
     ] {
         let r = app.post(&path, body.clone()).await;

@@ -62,6 +62,12 @@ async fn each_change_of_definition_is_a_version_listed_newest_first() {
     assert_eq!(v1.body["actions"], transform("one"));
     assert!(v1.body["created_at"].is_string());
     assert_eq!(app.get(&format!("{path}/versions/4")).await.status, 404);
+    let huge = app.get(&format!("{path}/versions/{}", u64::MAX)).await;
+    assert_eq!(huge.status, 404, "{}", huge.text);
+    let beyond = app
+        .get(&format!("{path}/versions/99999999999999999999999"))
+        .await;
+    assert_eq!(beyond.status, 400, "{}", beyond.text);
     let bad = app.get(&format!("{path}/versions/zero")).await;
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert_eq!(bad.body["error"]["details"]["field"], "version");

@@ -30,6 +30,21 @@ pub(super) fn put_version(v: &WorkflowVersion) -> Statement {
     )
 }
 
+/// A version, unless that number is recorded already.
+pub(super) fn record_version(v: &WorkflowVersion) -> Statement {
+    Statement::new(
+        "INSERT INTO workflow_versions (workflow_id, version, value) VALUES ($1, $2, $3)
+         ON CONFLICT (workflow_id, version) DO NOTHING",
+        vec![
+            Box::new(v.workflow_id.clone()),
+            Box::new(v.version as i64),
+            Box::new(codec::encode(v)),
+        ],
+    )
+}
+
+/// A job's state; a finished job is never written again (a daemon that lost the work
+/// cannot reopen what another one finished).
 pub(super) fn put_job(job: &BackgroundJob) -> Statement {
     let status = serde_json::to_value(job.status)
         .ok()
@@ -37,7 +52,8 @@ pub(super) fn put_job(job: &BackgroundJob) -> Statement {
         .unwrap_or_default();
     Statement::new(
         "INSERT INTO jobs (id, status, created_at_ms, value) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, value = EXCLUDED.value",
+         ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, value = EXCLUDED.value
+         WHERE jobs.status = 'running'",
         vec![
             Box::new(job.id.clone()),
             Box::new(status),
@@ -50,7 +66,8 @@ pub(super) fn put_job(job: &BackgroundJob) -> Statement {
 pub(super) fn put_result(job_id: &str, r: &ShadowResult) -> Statement {
     Statement::new(
         "INSERT INTO job_results (job_id, changed, execution_id, value) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (job_id, changed, execution_id) DO UPDATE SET value = EXCLUDED.value",
+         ON CONFLICT (job_id, execution_id)
+         DO UPDATE SET changed = EXCLUDED.changed, value = EXCLUDED.value",
         vec![
             Box::new(job_id.to_string()),
             Box::new(r.changed),

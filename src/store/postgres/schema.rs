@@ -93,8 +93,10 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
         changed boolean NOT NULL,
         execution_id text COLLATE "C" NOT NULL,
         value bytea NOT NULL,
-        PRIMARY KEY (job_id, changed, execution_id)
+        PRIMARY KEY (job_id, execution_id)
     );
+    -- Changed results first, then by execution.
+    CREATE INDEX job_results_listed ON job_results (job_id, changed DESC, execution_id);
     "#,
     ),
     (

@@ -103,6 +103,10 @@ impl Store for PgStore {
         Box::pin(self.statements(statements))
     }
 
+    fn record_workflow_version<'a>(&'a self, version: &'a WorkflowVersion) -> StoreFuture<'a, ()> {
+        Box::pin(self.statements(vec![jobs::record_version(version)]))
+    }
+
     fn workflow_version(
         &self,
         workflow_id: String,

@@ -69,6 +69,25 @@ impl RocksStore {
         self.write(ops).await
     }
 
+    /// Writes a version unless one with its number is stored (used at start, before
+    /// anything else writes versions).
+    pub async fn record_workflow_version(&self, v: &WorkflowVersion) -> Result<(), StoreError> {
+        let (id, n) = (v.workflow_id.clone(), v.version);
+        if self
+            .read(move |s| s.workflow_version(&id, n))
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        self.write(vec![Op::Put(
+            Family::WorkflowVersions,
+            layout::workflow_version(&v.workflow_id, v.version),
+            super::codec::encode(v),
+        )])
+        .await
+    }
+
     /// One version of a workflow (blocking).
     pub fn workflow_version(
         &self,

@@ -15,17 +15,28 @@ impl RocksStore {
         job: &BackgroundJob,
         results: &[ShadowResult],
     ) -> Result<(), StoreError> {
-        let mut ops = Vec::with_capacity(results.len() + 1);
+        let mut ops = Vec::with_capacity(2 * results.len() + 2);
         ops.push(Op::Put(
             Family::Jobs,
             layout::job(&job.id),
             codec::encode(job),
         ));
+        // The running marker is what `unfinished_jobs` reads: no scan of every job.
+        let running = layout::job_running(&job.id);
+        ops.push(match job.status.is_finished() {
+            false => Op::Put(Family::Jobs, running, Vec::new()),
+            true => Op::Delete(Family::Jobs, running),
+        });
         for r in results {
             ops.push(Op::Put(
                 Family::JobResults,
                 layout::job_result(&job.id, r.changed, &r.execution_id),
                 codec::encode(r),
+            ));
+            // A batch redone after a crash may judge differently: one verdict per execution.
+            ops.push(Op::Delete(
+                Family::JobResults,
+                layout::job_result(&job.id, !r.changed, &r.execution_id),
             ));
         }
         self.write(ops).await
@@ -53,16 +64,17 @@ impl RocksStore {
         Ok(Some(job))
     }
 
-    /// Every job's state (blocking). Jobs are few: one per request that started one, kept
-    /// as long as executions are.
-    pub fn all_jobs(&self) -> Result<Vec<BackgroundJob>, StoreError> {
+    /// Every job's state (blocking; retention only). Jobs are few: one per request that
+    /// started one, kept as long as executions are.
+    fn all_jobs(&self) -> Result<Vec<BackgroundJob>, StoreError> {
+        let prefix = layout::job("");
         let mut out = Vec::new();
         for item in self.db.iterator_cf(
             self.cf(Family::Jobs),
-            IteratorMode::From(layout::JOB_PREFIX, Direction::Forward),
+            IteratorMode::From(&prefix, Direction::Forward),
         ) {
             let (k, v) = item.map_err(|e| StoreError::Db(e.to_string()))?;
-            if !k.starts_with(layout::JOB_PREFIX) {
+            if !k.starts_with(&prefix) {
                 break;
             }
             out.push(
@@ -73,6 +85,27 @@ impl RocksStore {
             );
         }
         Ok(out)
+    }
+
+    /// The jobs still running, found by their markers (blocking).
+    pub fn unfinished_jobs(&self) -> Result<Vec<BackgroundJob>, StoreError> {
+        let prefix = layout::job_running_prefix();
+        let mut ids = Vec::new();
+        for item in self.db.iterator_cf(
+            self.cf(Family::Jobs),
+            IteratorMode::From(&prefix, Direction::Forward),
+        ) {
+            let (k, _) = item.map_err(|e| StoreError::Db(e.to_string()))?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            ids.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+        }
+        let mut jobs = Vec::with_capacity(ids.len());
+        for id in ids {
+            jobs.extend(self.job(&id)?.filter(|j| !j.status.is_finished()));
+        }
+        Ok(jobs)
     }
 
     /// A page of a job's results, changed ones first (blocking).
@@ -118,6 +151,7 @@ impl RocksStore {
             }
             ops.push(Op::Delete(Family::Jobs, layout::job(&job.id)));
             ops.push(Op::Delete(Family::Jobs, layout::job_cancel(&job.id)));
+            ops.push(Op::Delete(Family::Jobs, layout::job_running(&job.id)));
             let prefix = layout::job_results_prefix(&job.id, false);
             for item in self.db.iterator_cf(
                 self.cf(Family::JobResults),

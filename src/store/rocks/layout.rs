@@ -17,7 +17,7 @@
 //! | `counters`          | workflow id ∙ 0 ∙ status or `all`      | i64 LE (writer-owned)  |
 //! | `meta`              | name                                   | bytes                  |
 //! | `workflow_versions` | workflow id ∙ 0 ∙ version (u64 BE)     | WorkflowVersion        |
-//! | `jobs`              | `j` ∙ 0 ∙ job id / `c` ∙ 0 ∙ job id    | BackgroundJob / empty  |
+//! | `jobs`              | `j`/`c`/`r` ∙ 0 ∙ job id               | BackgroundJob / cancel request / running |
 //! | `job_results`       | job id ∙ 0 ∙ `0` changed or `1` same ∙ 0 ∙ execution id | ShadowResult |
 //!
 //! `due` holds one entry per unfinished execution: when it next has work to do (`due_at`, in
@@ -202,8 +202,15 @@ pub fn job(id: &str) -> Vec<u8> {
     join(&[b"j", id.as_bytes()])
 }
 
-/// Prefix of every job's state in `jobs`.
-pub const JOB_PREFIX: &[u8] = b"j\0";
+/// Key marking a job as running in `jobs` (removed when it finishes): what is resumed.
+pub fn job_running(id: &str) -> Vec<u8> {
+    join(&[b"r", id.as_bytes()])
+}
+
+/// Prefix of every running marker in `jobs`.
+pub fn job_running_prefix() -> Vec<u8> {
+    job_running("")
+}
 
 /// Key of a job's cancel request in `jobs`.
 pub fn job_cancel(id: &str) -> Vec<u8> {

@@ -86,7 +86,9 @@ impl RocksStore {
                 self.writer.submit_blocking(std::mem::take(&mut ops))?;
             }
         }
-        ops.extend(self.expired_job_ops(cutoff_ms)?);
+        for chunk in self.expired_job_ops(cutoff_ms)?.chunks(CHUNK * 5) {
+            self.writer.submit_blocking(chunk.to_vec())?;
+        }
         if !ops.is_empty() {
             self.writer.submit_blocking(ops)?;
         }

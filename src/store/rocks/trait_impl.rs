@@ -46,6 +46,10 @@ impl Store for RocksStore {
         Box::pin(RocksStore::put_workflow(self, workflow, version))
     }
 
+    fn record_workflow_version<'a>(&'a self, version: &'a WorkflowVersion) -> StoreFuture<'a, ()> {
+        Box::pin(RocksStore::record_workflow_version(self, version))
+    }
+
     fn workflow_version(
         &self,
         workflow_id: String,
@@ -88,14 +92,7 @@ impl Store for RocksStore {
     }
 
     fn unfinished_jobs(&self) -> StoreFuture<'_, Vec<BackgroundJob>> {
-        Box::pin(self.read(|s| {
-            let mut jobs = s.all_jobs()?;
-            jobs.retain(|j| !j.status.is_finished());
-            for job in &mut jobs {
-                job.cancel_requested = s.job(&job.id)?.is_some_and(|j| j.cancel_requested);
-            }
-            Ok(jobs)
-        }))
+        Box::pin(self.read(|s| s.unfinished_jobs()))
     }
 
     fn job_results(
