@@ -42,7 +42,6 @@ pub fn execution_id(received_us: i64) -> String {
     time_ordered("exec", received_us)
 }
 
-/// Webhook id: 128 random bits, because the URL carrying it is the only credential.
 /// Lowest execution id created at or after `micros` (ids sort by their creation time).
 pub fn exec_id_floor(micros: i64) -> String {
     format!("exec_{:016x}", micros.max(0) as u64)
@@ -54,6 +53,20 @@ pub fn exec_id_ceiling(micros: i64) -> String {
     format!("exec_{:016x}~", micros.max(0) as u64)
 }
 
+/// The id range `[lower, upper)` of executions created within `[from_ms, to_ms]` (both
+/// ends inclusive, in ms; an absent end leaves that side open), for the lists and walks of
+/// both stores.
+pub fn exec_id_window(from_ms: Option<i64>, to_ms: Option<i64>) -> (String, String) {
+    (
+        from_ms.map_or_else(|| "exec_".to_string(), |ms| exec_id_floor(ms * 1000)),
+        to_ms.map_or_else(
+            || "exec_~".to_string(),
+            |ms| exec_id_ceiling(ms * 1000 + 999),
+        ),
+    )
+}
+
+/// Webhook id: 128 random bits, because the URL carrying it is the only credential.
 pub fn hook_id() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);

@@ -108,19 +108,21 @@ pub async fn shared_quota(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let limiter = state(req.request()).limiter.clone();
-    if limiter.is_shared() && bearer(req.request()).is_some() {
-        let decided = match identify(req.request()) {
-            Ok((account, limits)) => {
-                let quota = limiter
-                    .check_api_everywhere(&account.id, &limits, now_ms())
-                    .await;
-                admit(req.request(), account, quota)
-            }
-            Err(e) => Err(e),
-        };
-        req.extensions_mut().insert(Outcome(decided));
+    // One daemon: nothing to do, not even a clone.
+    if !state(req.request()).limiter.is_shared() || bearer(req.request()).is_none() {
+        return next.call(req).await;
     }
+    let limiter = state(req.request()).limiter.clone();
+    let decided = match identify(req.request()) {
+        Ok((account, limits)) => {
+            let quota = limiter
+                .check_api_everywhere(&account.id, &limits, now_ms())
+                .await;
+            admit(req.request(), account, quota)
+        }
+        Err(e) => Err(e),
+    };
+    req.extensions_mut().insert(Outcome(decided));
     next.call(req).await
 }
 

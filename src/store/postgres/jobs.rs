@@ -3,7 +3,7 @@
 
 use super::writer::Statement;
 use super::{PgStore, db_error};
-use crate::ids::{exec_id_ceiling, exec_id_floor};
+use crate::ids::exec_id_window;
 use crate::model::{BackgroundJob, ExecutionStatus, ShadowResult, WorkflowVersion};
 use crate::store::codec;
 use crate::store::{ExecutionScan, StoreError};
@@ -107,13 +107,7 @@ impl PgStore {
         workflow_id: String,
         scan: ExecutionScan,
     ) -> Result<Vec<String>, StoreError> {
-        let lower = scan
-            .from_ms
-            .map_or_else(|| "exec_".to_string(), |ms| exec_id_floor(ms * 1000));
-        let upper = scan.to_ms.map_or_else(
-            || "exec_~".to_string(),
-            |ms| exec_id_ceiling(ms * 1000 + 999),
-        );
+        let (lower, upper) = exec_id_window(scan.from_ms, scan.to_ms);
         let after = scan.after_id.unwrap_or_default();
         let statuses: Vec<&str> = match scan.status {
             Some(s) => vec![s.as_str()],

@@ -3,7 +3,7 @@
 use serde::de::DeserializeOwned;
 
 use super::{PgStore, db_error};
-use crate::ids::{exec_id_ceiling, exec_id_floor};
+use crate::ids::exec_id_window;
 use crate::model::{Execution, ExecutionStatus, ExecutionSummary};
 use crate::store::codec;
 use crate::store::{CatalogSnapshot, DueAccount, DueRequest, ExecutionQuery, StoreError};
@@ -82,13 +82,7 @@ impl PgStore {
         {
             return Ok((Vec::new(), 0));
         }
-        let lower = q
-            .from_ms
-            .map_or_else(|| "exec_".to_string(), |ms| exec_id_floor(ms * 1000));
-        let upper = q.to_ms.map_or_else(
-            || "exec_~".to_string(),
-            |ms| exec_id_ceiling(ms * 1000 + 999),
-        );
+        let (lower, upper) = exec_id_window(q.from_ms, q.to_ms);
         let status = q.status.map(ExecutionStatus::as_str);
         let client = self.client().await?;
         let (limit, offset) = (q.limit as i64, q.offset as i64);

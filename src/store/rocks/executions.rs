@@ -98,24 +98,9 @@ impl RocksStore {
             // An empty window (and iterator bounds must not cross).
             return Ok((Vec::new(), 0));
         }
-        let mut lower = prefix.clone();
-        lower.extend_from_slice(
-            q.from_ms
-                .map_or_else(
-                    || "exec_".to_string(),
-                    |ms| layout::exec_id_floor(ms * 1000),
-                )
-                .as_bytes(),
-        );
-        let mut upper = prefix.clone();
-        upper.extend_from_slice(
-            q.to_ms
-                .map_or_else(
-                    || "exec_~".to_string(),
-                    |ms| layout::exec_id_ceiling(ms * 1000 + 999),
-                )
-                .as_bytes(),
-        );
+        let (from, to) = crate::ids::exec_id_window(q.from_ms, q.to_ms);
+        let lower = [prefix.as_slice(), from.as_bytes()].concat();
+        let upper = [prefix.as_slice(), to.as_bytes()].concat();
         let bounded = |keys_only: bool| {
             let mut ro = ReadOptions::default();
             ro.set_iterate_lower_bound(lower.clone());
@@ -188,24 +173,9 @@ impl RocksStore {
                 layout::exec_list_prefix(workflow_id, None),
             ),
         };
-        let mut lower = prefix.clone();
-        lower.extend_from_slice(
-            scan.from_ms
-                .map_or_else(
-                    || "exec_".to_string(),
-                    |ms| layout::exec_id_floor(ms * 1000),
-                )
-                .as_bytes(),
-        );
-        let mut upper = prefix.clone();
-        upper.extend_from_slice(
-            scan.to_ms
-                .map_or_else(
-                    || "exec_~".to_string(),
-                    |ms| layout::exec_id_ceiling(ms * 1000 + 999),
-                )
-                .as_bytes(),
-        );
+        let (from, to) = crate::ids::exec_id_window(scan.from_ms, scan.to_ms);
+        let lower = [prefix.as_slice(), from.as_bytes()].concat();
+        let upper = [prefix.as_slice(), to.as_bytes()].concat();
         if lower >= upper {
             return Ok(Vec::new());
         }
