@@ -193,6 +193,11 @@ impl Drop for ScopeGuard {
     }
 }
 
+/// Bytes allocated and not yet freed on this thread since the open scope began (0 without one).
+pub fn live_bytes() -> isize {
+    SCOPE.with(|s| s.get().live)
+}
+
 /// Whether the open scope (if any) may hold `additional` more bytes.
 pub fn may_allocate(additional: usize) -> bool {
     SCOPE.with(|s| {

@@ -449,8 +449,9 @@ mod builtins {
     /// to an outer scope. Initial values can be provided as a dict, as keyword arguments,
     /// or both (same behavior as [`dict`]).
     #[cfg_attr(docsrs, doc(cfg(feature = "builtins")))]
-    pub fn namespace(defaults: Option<Value>) -> Result<Value, Error> {
-        let ns = crate::value::namespace_object::Namespace::default();
+    pub fn namespace(state: &State, defaults: Option<Value>) -> Result<Value, Error> {
+        let ns = Arc::new(crate::value::namespace_object::Namespace::default());
+        state.namespace_tracker.track(ns.clone());
         if let Some(defaults) = defaults {
             if let Some(pairs) = defaults
                 .as_object()
@@ -472,7 +473,7 @@ mod builtins {
                 ));
             }
         }
-        Ok(Value::from_object(ns))
+        Ok(Value::from_dyn_object(ns))
     }
 }
 

@@ -29,4 +29,35 @@ impl Namespace {
     pub(crate) fn set_value(&self, key: &str, value: Value) {
         self.data.lock().unwrap().insert(key.into(), value);
     }
+
+    /// Drops every value: breaks cycles when the render that made it ends.
+    pub(crate) fn clear(&self) {
+        let values = std::mem::take(&mut *self.data.lock().unwrap());
+        drop(values);
+    }
+}
+
+/// The namespaces one render made, emptied when the render ends.
+///
+/// `{% set ns.a = (ns, 1) %}` stores a namespace inside itself: a reference
+/// cycle that would outlive the render and leak on every render (found by
+/// fuzzing). Values never leave a render except as its output, so emptying
+/// every namespace at the end is safe, like the closure tracker for macros.
+#[derive(Default)]
+pub(crate) struct NamespaceTracker {
+    namespaces: Mutex<Vec<Arc<Namespace>>>,
+}
+
+impl NamespaceTracker {
+    pub(crate) fn track(&self, namespace: Arc<Namespace>) {
+        self.namespaces.lock().unwrap().push(namespace);
+    }
+}
+
+impl Drop for NamespaceTracker {
+    fn drop(&mut self) {
+        for namespace in self.namespaces.lock().unwrap().iter() {
+            namespace.clear();
+        }
+    }
 }

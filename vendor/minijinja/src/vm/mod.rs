@@ -149,6 +149,7 @@ impl<'env> Vm<'env> {
                 closure_tracker: state.closure_tracker.clone(),
                 #[cfg(feature = "fuel")]
                 fuel_tracker: state.fuel_tracker.clone(),
+                namespace_tracker: state.namespace_tracker.clone(),
             },
             out,
             Stack::from(args),

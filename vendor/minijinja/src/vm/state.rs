@@ -58,6 +58,9 @@ pub struct State<'template, 'env> {
     pub(crate) closure_tracker: std::sync::Arc<crate::vm::closure_object::ClosureTracker>,
     #[cfg(feature = "fuel")]
     pub(crate) fuel_tracker: Option<std::sync::Arc<FuelTracker>>,
+    /// Empties the namespaces this render made when it ends (breaks reference cycles).
+    pub(crate) namespace_tracker:
+        std::sync::Arc<crate::value::namespace_object::NamespaceTracker>,
 }
 
 impl fmt::Debug for State<'_, '_> {
@@ -95,6 +98,7 @@ impl<'template, 'env> State<'template, 'env> {
             closure_tracker: Default::default(),
             #[cfg(feature = "fuel")]
             fuel_tracker: ctx.env().fuel().map(FuelTracker::new),
+            namespace_tracker: Default::default(),
             ctx,
         }
     }
