@@ -56,8 +56,8 @@ pub struct StorageSettings {
     /// File holding the PostgreSQL password (a systemd credential `postgres-password` is
     /// used when this is empty and one is present).
     pub postgres_password_file: PathBuf,
-    /// How long the work lease lasts without renewal (PostgreSQL): how long the others wait
-    /// to take the work over after its holder died.
+    /// How long a shard's lease lasts without renewal (PostgreSQL): how long the others wait
+    /// to take a shard over after its holder died.
     pub postgres_lease_ms: u64,
 }
 

@@ -12,7 +12,7 @@ use botcadence::model::{
 };
 use botcadence::store::{
     Dedupe, DedupeEntry, DueRequest, ExecutionQuery, ExecutionScan, Lease, QuotaRequest,
-    SharedStore, StoreError, StoredReply, WriteOutcome,
+    SharedStore, Store, StoreError, StoredReply, WriteOutcome,
 };
 use serde_json::json;
 
@@ -41,6 +41,26 @@ async fn rocks() -> Backend {
 
 /// A fresh database on the test server, and the store opened on it.
 async fn postgres() -> Option<Backend> {
+    let config = fresh_database().await?;
+    let store = open_postgres(config, std::time::Duration::from_secs(10)).await;
+    Some(Backend {
+        name: "postgres",
+        store: Arc::new(store),
+        _dir: None,
+    })
+}
+
+async fn open_postgres(
+    config: tokio_postgres::Config,
+    lease: std::time::Duration,
+) -> botcadence::store::postgres::PgStore {
+    botcadence::store::postgres::PgStore::open(config, 256, 1024, lease)
+        .await
+        .unwrap()
+}
+
+/// A new, empty database on the test server (`None` without one).
+async fn fresh_database() -> Option<tokio_postgres::Config> {
     let Ok(url) = std::env::var("BOTCADENCE_TEST_POSTGRES_URL") else {
         assert!(
             std::env::var("BOTCADENCE_REQUIRE_POSTGRES").as_deref() != Ok("1"),
@@ -59,19 +79,7 @@ async fn postgres() -> Option<Backend> {
         .unwrap();
     let mut config = admin.clone();
     config.dbname(&db);
-    let store = botcadence::store::postgres::PgStore::open(
-        config,
-        256,
-        1024,
-        std::time::Duration::from_secs(10),
-    )
-    .await
-    .unwrap();
-    Some(Backend {
-        name: "postgres",
-        store: Arc::new(store),
-        _dir: None,
-    })
+    Some(config)
 }
 
 fn rand_u64() -> u64 {
@@ -256,7 +264,7 @@ async fn an_idempotency_key_accepts_once_within_its_window() {
 async fn lists_are_newest_first_with_exact_totals_filters_and_windows() {
     for b in backends().await {
         let s = &b.store;
-        let lease = s.lease().expect("a lone store holds its lease");
+        let lease = s.lease("wf_1").expect("a lone store holds every shard");
         let mut all = Vec::new();
         for i in 0..10 {
             let mut e = execution("acct_1", "wf_1", 10_000 + i * 1000, i);
@@ -348,7 +356,7 @@ async fn lists_are_newest_first_with_exact_totals_filters_and_windows() {
 async fn due_work_is_per_account_oldest_first_and_a_delay_moves_it() {
     for b in backends().await {
         let s = &b.store;
-        let lease = s.lease().expect("a lone store holds its lease");
+        let lease = s.lease("wf_a").expect("a lone store holds every shard");
         let a1 = execution("acct_a", "wf_a", 1_000, 1);
         let mut a2 = execution("acct_a", "wf_a", 2_000, 2);
         let b1 = execution("acct_b", "wf_b", 1_500, 3);
@@ -426,9 +434,11 @@ async fn progress_under_an_old_epoch_is_refused() {
         let s = &b.store;
         let mut e = execution("acct_1", "wf_1", 1_000, 1);
         s.accept_execution(&e, None).await.unwrap();
+        let current = s.lease("wf_1").expect("a lone store holds every shard");
         let stale = Lease {
             owner: "someone-else".into(),
-            epoch: s.lease().unwrap().epoch + 1,
+            shard: current.shard,
+            epoch: current.epoch + 1,
         };
         let previous = e.persisted();
         e.status = ExecutionStatus::Success;
@@ -452,7 +462,7 @@ async fn progress_under_an_old_epoch_is_refused() {
 async fn retention_deletes_old_finished_work_and_expired_keys_only() {
     for b in backends().await {
         let s = &b.store;
-        let lease = s.lease().expect("a lone store holds its lease");
+        let lease = s.lease("wf_1").expect("a lone store holds every shard");
         let mut old_done = execution("acct_1", "wf_1", 1_000, 1);
         let old_waiting = execution("acct_1", "wf_1", 1_100, 2);
         let mut new_done = execution("acct_1", "wf_1", 90_000, 3);
@@ -605,7 +615,7 @@ async fn versions_are_kept_per_workflow_and_go_with_it() {
 async fn a_scan_walks_finished_executions_oldest_first_from_a_cursor() {
     for b in backends().await {
         let s = &b.store;
-        let lease = s.lease().expect("a lone store holds its lease");
+        let lease = s.lease("wf_1").expect("a lone store holds every shard");
         let mut all = Vec::new();
         for i in 0..9 {
             let mut e = execution("acct_1", "wf_1", 10_000 + i * 1000, i);
@@ -859,4 +869,162 @@ async fn a_shared_window_never_grants_more_than_its_limit() {
         );
         assert!(next.now_ms >= next.window_start_ms, "{}", b.name);
     }
+}
+
+/// A workflow id in each shard.
+fn one_workflow_per_shard() -> Vec<String> {
+    let mut by_shard = vec![None; botcadence::store::SHARDS as usize];
+    for n in 0.. {
+        let id = format!("wf_{n}");
+        let shard = botcadence::store::shard_of(&id) as usize;
+        by_shard[shard].get_or_insert(id);
+        if by_shard.iter().all(Option::is_some) {
+            break;
+        }
+    }
+    by_shard.into_iter().map(Option::unwrap).collect()
+}
+
+async fn eventually(what: &str, seconds: u64, check: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {seconds} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Two daemons on one database share the shards: each holds its half, exactly one may run a
+/// given workflow, the due reads return only the reader's shards, a write under a shard that
+/// moved is fenced, and a daemon that leaves hands its shards to the other at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemons_share_the_shards_and_fence_what_moved() {
+    let Some(config) = fresh_database().await else {
+        return;
+    };
+    let lease = std::time::Duration::from_secs(1);
+    let a = open_postgres(config.clone(), lease).await;
+    let workflows = one_workflow_per_shard();
+    assert!(
+        workflows.iter().all(|wf| a.lease(wf).is_some()),
+        "a lone daemon holds every shard"
+    );
+    let leases_of_a: Vec<Lease> = workflows.iter().map(|wf| a.lease(wf).unwrap()).collect();
+    let mut executions = Vec::new();
+    for (i, wf) in workflows.iter().enumerate() {
+        let e = execution("acct_1", wf, 1_000 + i as i64, i as i64);
+        a.accept_execution(&e, None).await.unwrap();
+        executions.push(e);
+    }
+
+    let b = open_postgres(config.clone(), lease).await;
+    let held = |s: &botcadence::store::postgres::PgStore| {
+        workflows.iter().filter(|wf| s.lease(wf).is_some()).count()
+    };
+    eventually("the shards spread evenly", 10, || {
+        held(&a) == 8 && held(&b) == 8
+    })
+    .await;
+    for wf in &workflows {
+        assert!(
+            a.lease(wf).is_some() != b.lease(wf).is_some(),
+            "{wf}: exactly one daemon runs it"
+        );
+    }
+
+    // Each daemon's due reads see its own shards' work only.
+    let request = || DueRequest {
+        account_id: "acct_1".into(),
+        from_ms: 0,
+        max_entries: 100,
+    };
+    let due_a = a.due_work(vec![request()], 1_000_000).await.unwrap()[0]
+        .due_now
+        .clone();
+    let due_b = b.due_work(vec![request()], 1_000_000).await.unwrap()[0]
+        .due_now
+        .clone();
+    assert_eq!((due_a.len(), due_b.len()), (8, 8));
+    for e in &executions {
+        let on_a = due_a.contains(&e.id);
+        assert_eq!(on_a, a.lease(&e.workflow_id).is_some(), "{}", e.workflow_id);
+        assert_eq!(!on_a, due_b.contains(&e.id), "{}", e.workflow_id);
+    }
+
+    // A's lease from before B joined is fenced in the shards that moved; B's lease holds.
+    for (i, e) in executions.iter().enumerate() {
+        let mut done = e.clone();
+        done.status = ExecutionStatus::Success;
+        let by_a = a.save_progress(&done, e.persisted(), &leases_of_a[i]).await;
+        match b.lease(&e.workflow_id) {
+            Some(lease_of_b) => {
+                assert!(matches!(by_a, Err(StoreError::Fenced(_))), "{by_a:?}");
+                b.save_progress(&done, e.persisted(), &lease_of_b)
+                    .await
+                    .unwrap();
+            }
+            None => by_a.unwrap(),
+        }
+    }
+    assert_eq!(a.due_backlog().await.unwrap(), 0);
+
+    // A clean stop hands every shard over at once (well before a lease could expire twice).
+    b.close().await.unwrap();
+    eventually("the survivor taking every shard", 3, || held(&a) == 16).await;
+    a.close().await.unwrap();
+}
+
+/// Two daemons changing one workflow from the same cached state (each refreshes its catalog
+/// every second): the first change wins, the second is refused with `Conflict` and writes
+/// nothing, so a version once recorded never changes and a stale rename cannot undo a newer
+/// definition.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_change_from_a_stale_state_is_refused() {
+    let Some(config) = fresh_database().await else {
+        return;
+    };
+    let s = open_postgres(config, std::time::Duration::from_secs(10)).await;
+    let mut wf = workflow("wf_1", "acct_1");
+    s.put_workflow(&wf, Some(&wf.current_version(1)))
+        .await
+        .unwrap();
+    // Both daemons saw version 1; each makes version 2 of its own.
+    let mut first = wf.clone();
+    first.version = 2;
+    first.actions = vec![Action {
+        kind: "transform".into(),
+        config: json!({"set": {"by": "first"}}),
+        retry: None,
+    }];
+    let mut second = first.clone();
+    second.actions[0].config = json!({"set": {"by": "second"}});
+    s.put_workflow(&first, Some(&first.current_version(2)))
+        .await
+        .unwrap();
+    let refused = s
+        .put_workflow(&second, Some(&second.current_version(2)))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let v2 = s.workflow_version("wf_1".into(), 2).await.unwrap().unwrap();
+    assert_eq!(v2.actions, first.actions, "version 2 is the first change's");
+
+    // A rename based on version 1 would put version 1's definition back: refused.
+    wf.name = "renamed".into();
+    let refused = s.put_workflow(&wf, None).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let stored = s.load_catalog().await.unwrap().workflows;
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].version, &stored[0].actions), (2, &first.actions));
+    // Based on the current version, it goes through.
+    let mut renamed = first.clone();
+    renamed.name = "renamed".into();
+    s.put_workflow(&renamed, None).await.unwrap();
 }

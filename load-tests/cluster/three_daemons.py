@@ -7,18 +7,19 @@ late writes are refused.
 1. Three daemons (`[storage] backend = "postgres"`, a 2 s work lease), each on its own port,
    share a fresh database. A workflow calls this script's HTTP receiver (which counts calls
    per step id and calls at once) and then transforms.
-2. Events are posted round-robin to all three from several threads. Mid-load, the daemon
-   holding the work lease is killed (-9).
+2. The 16 shards spread over the three daemons. Events are posted round-robin to all three
+   from several threads. Mid-load, the daemon holding the workflow's shard is killed (-9).
 3. Every event that got a 202 reaches `success` (served by the survivors; events the killed
    daemon stored but could not answer any more run too); each step ran once,
    except for executions the killed daemon had in flight (at least once: counted); the
    workflow's concurrency bound held across the cluster; every survivor lists the same totals.
 4. Plan limits hold across the daemons: a free account's requests and events, sent to all
    three in turn, are admitted up to the plan's numbers in all, not three times over.
-5. The new holder is paused (SIGSTOP) past its lease while its calls are in flight, another
+5. The shard's new holder is paused (SIGSTOP) past its lease while its calls are in flight, another
    takes the work over, the paused one is resumed (SIGCONT): its late progress writes are
    refused by the epoch (its metric counts them), and no execution is recorded twice.
 """
+import hashlib
 import json
 import os
 import signal
@@ -105,11 +106,23 @@ def start_daemons(db_url, n):
     return daemons
 
 
-def holder(daemons):
+def shard_of(workflow_id):
+    """The daemon's `store::shard_of`: the first byte of SHA-256(id), modulo 16."""
+    return hashlib.sha256(workflow_id.encode()).digest()[0] % 16
+
+
+def holder(daemons, shard):
+    """The live daemon holding `shard`'s lease, if any."""
     for d in daemons:
-        if d["alive"] and lt.metrics(d["base"]).get("botcadence_store_lease_held", 0) == 1:
+        if d["alive"] and lt.metrics(d["base"]).get(f'botcadence_store_shard_held{{shard="{shard}"}}', 0) == 1:
             return d
     return None
+
+
+def shards_spread(daemons):
+    """Shards held by each live daemon, when every shard has one holder and none is idle."""
+    held = [int(lt.metrics(d["base"]).get("botcadence_store_leases_held", 0)) for d in daemons if d["alive"]]
+    return sum(held) == 16 and min(held) > 0 and held
 
 
 def wait_for(what, check, seconds):
@@ -252,8 +265,12 @@ def main():
 
         check_limits_across_daemons(daemons)
 
-        # --- kill -9 the work's holder mid-load
-        victim = wait_for("a daemon taking the work lease", lambda: holder(daemons), 10)
+        spread = wait_for("the 16 shards spreading over the daemons", lambda: shards_spread(daemons), 15)
+        print(f"ok  the 16 shards spread over the daemons: {spread} held")
+
+        # --- kill -9 the holder of the workflow's shard mid-load
+        shard = shard_of(wf["id"])
+        victim = wait_for("a daemon holding the workflow's shard", lambda: holder(daemons, shard), 10)
         killed = {}
 
         def kill_mid_load(sent):
@@ -267,10 +284,12 @@ def main():
         acked = post_round_robin(daemons, hook["id"], EVENTS, on_progress=kill_mid_load)
         victim["proc"].wait()
         survivors = [d for d in daemons if d["alive"]]
-        new = wait_for("a survivor taking the work over", lambda: holder(survivors), LEASE_MS / 1000 * 3 + 5)
+        new = wait_for("a survivor taking the shard over", lambda: holder(survivors, shard), LEASE_MS / 1000 * 3 + 5)
         moved_after = time.time() - killed["at"]
-        print(f"ok  killed the holder after {EVENTS // 3} posts; the work moved in {moved_after:.1f} s "
-              f"(lease {LEASE_MS} ms); {len(acked)} events acknowledged of {EVENTS}")
+        survivors_spread = wait_for("the survivors sharing all 16 shards", lambda: shards_spread(survivors), 15)
+        print(f"ok  killed the shard's holder after {EVENTS // 3} posts; the shard moved in {moved_after:.1f} s "
+              f"(lease {LEASE_MS} ms), the survivors hold {survivors_spread}; "
+              f"{len(acked)} events acknowledged of {EVENTS}")
 
         def all_done():
             t, ok = totals(survivors[0], key, wf["id"])
@@ -302,7 +321,7 @@ def main():
         time.sleep(0.5)  # its calls are now waiting in the receiver
         new["proc"].send_signal(signal.SIGSTOP)
         others = [d for d in survivors if d is not new]
-        other = wait_for("another daemon taking over from the paused one", lambda: holder(others), LEASE_MS / 1000 * 3 + 5)
+        other = wait_for("another daemon taking over from the paused one", lambda: holder(others, shard), LEASE_MS / 1000 * 3 + 5)
         receiver.delay = 0.02
         new["proc"].send_signal(signal.SIGCONT)
         time.sleep(3)

@@ -118,9 +118,9 @@ pub async fn accept(
                 record: new.keep_record.then(|| Box::new(execution.clone())),
             };
             match (held, inline) {
-                // Run here when this daemon holds the work; otherwise the holder's refill
-                // takes it from the due index (a shared database).
-                (Some((slot, claim)), _) => match store.lease() {
+                // Run here when this daemon holds the workflow's shard; otherwise the
+                // holder's refill takes it from the due index (a shared database).
+                (Some((slot, claim)), _) => match store.lease(&execution.workflow_id) {
                     Some(lease) => engine.submit(Job {
                         execution,
                         slot,

@@ -54,14 +54,18 @@ pub(super) async fn run(engine: Engine) {
     let mut start = 0usize;
     let mut cursors = Cursors::default();
     let mut last_full = Instant::now();
+    let mut shards_taken = engine.shared.store.shards_taken();
     loop {
         if engine.is_stopping() {
             return;
         }
         let started = Instant::now();
+        let taken_now = engine.shared.store.shards_taken();
         if started.duration_since(last_full) >= FULL_RESCAN
             || engine.shared.rescan.swap(false, Ordering::AcqRel)
+            || taken_now != shards_taken
         {
+            shards_taken = taken_now;
             cursors.clear();
             last_full = started;
         }
@@ -98,10 +102,11 @@ async fn refill_once(
     cursors: &mut Cursors,
 ) -> Result<Option<i64>, StoreError> {
     let shared = &engine.shared;
-    // Another daemon holds the work (a shared database): nothing to take.
-    let Some(lease) = shared.store.lease() else {
+    // Other daemons hold every shard (a shared database): nothing to take. The store's due
+    // reads return only the shards held here.
+    if !shared.store.holds_work() {
         return Ok(None);
-    };
+    }
     let mut accounts: Vec<String> = shared
         .catalog
         .accounts()
@@ -117,6 +122,10 @@ async fn refill_once(
     accounts.rotate_left(first);
     let pass = collect(engine, &accounts, cursors).await?;
     for (execution, claim) in pass.ready {
+        // The shard may have moved since the read: its new holder runs it.
+        let Some(lease) = shared.store.lease(&execution.workflow_id) else {
+            continue;
+        };
         let received_us = crate::ids::micros_of(&execution.id).unwrap_or_default();
         let slot = shared
             .admission
@@ -125,7 +134,7 @@ async fn refill_once(
             execution,
             slot,
             claim,
-            lease: lease.clone(),
+            lease,
         });
     }
     Ok(pass.next_due_ms)

@@ -125,7 +125,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
         // Shutting down: leave it stored; it resumes on the next start.
         return;
     }
-    if shared.store.lease().map(|l| l.epoch) != Some(job.lease.epoch) {
+    if shared.store.lease(&job.execution.workflow_id).as_ref() != Some(&job.lease) {
         // Another daemon took the work over since this job was claimed: it runs it there.
         // Starting here would repeat its first effect before the epoch refused the record.
         return;

@@ -237,6 +237,10 @@ impl From<StoreError> for ApiError {
                 message: "The daemon's disk is full: nothing was stored; retry later".into(),
                 retry_after: 30,
             },
+            StoreError::Conflict(what) => ApiError::Conflict {
+                code: "conflict",
+                message: format!("{what}: nothing was changed; read it again and retry"),
+            },
             other => ApiError::Internal(other.to_string()),
         }
     }

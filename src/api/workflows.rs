@@ -140,7 +140,8 @@ pub async fn get(
 #[utoipa::path(patch, path = "/v1/workflows/{id}", tag = "workflows", operation_id = "updateWorkflow",
     params(("id" = String, Path, description = "Workflow id")),
     request_body = super::openapi::UpdateWorkflow,
-    responses((status = 200, description = "Updated", body = super::openapi::Workflow)))]
+    responses((status = 200, description = "Updated", body = super::openapi::Workflow),
+              (status = 409, description = "Cluster mode: another daemon changed the workflow since this one last read it (`conflict`); nothing was changed, read it again and retry", body = super::openapi::ErrorEnvelope)))]
 pub async fn update(
     state: web::Data<AppState>,
     auth: Authed,

@@ -3,8 +3,8 @@
 //! matching executions oldest first, a batch at a time, and stores its progress (a cursor and
 //! counts) after each batch, so a restart or another daemon resumes it where it was.
 //!
-//! Jobs run where the engine's work runs: on the daemon holding the work lease (always, on
-//! the embedded store). `supervise` resumes stored running jobs there, so a job created on
+//! Jobs run where the engine's work runs: on the daemon holding their workflow's shard
+//! (always, on the embedded store). `supervise` resumes stored running jobs there, so a job created on
 //! another daemon, or interrupted by a restart, is picked up within a few seconds.
 
 mod pace;
@@ -83,7 +83,7 @@ impl JobRunner {
     /// Starts a stored job here, unless it runs here already or another daemon holds the
     /// work (its `supervise` picks the job up).
     pub fn start(self: &Arc<Self>, job: BackgroundJob) {
-        if self.ctx.store.lease().is_none() || self.ctx.shutdown.is_cancelled() {
+        if self.ctx.store.lease(&job.workflow_id).is_none() || self.ctx.shutdown.is_cancelled() {
             return;
         }
         let stop = CancellationToken::new();
@@ -117,7 +117,7 @@ impl JobRunner {
     /// Resumes stored running jobs, now and every few seconds, until shutdown.
     pub async fn supervise(self: Arc<Self>) {
         loop {
-            if self.ctx.store.lease().is_some() {
+            if self.ctx.store.holds_work() {
                 match self.ctx.store.unfinished_jobs().await {
                     Ok(jobs) => jobs.into_iter().for_each(|job| self.start(job)),
                     Err(error) => tracing::warn!(%error, "could not read the running jobs"),
@@ -135,7 +135,8 @@ impl JobRunner {
         loop {
             // Shutting down, or the work moved to another daemon: the job stays stored as
             // running, and resumes where its last batch left it.
-            if self.ctx.shutdown.is_cancelled() || self.ctx.store.lease().is_none() {
+            if self.ctx.shutdown.is_cancelled() || self.ctx.store.lease(&job.workflow_id).is_none()
+            {
                 return;
             }
             match self.step(&mut job, &stop).await {

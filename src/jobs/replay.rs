@@ -21,8 +21,8 @@ const STORED_CANCEL_EVERY: usize = 10;
 
 /// Whether the job must stop before its next start: cancelled here, shutting down, or the
 /// work moved to another daemon.
-fn must_stop(ctx: &JobContext, stop: &CancellationToken) -> bool {
-    stop.is_cancelled() || ctx.shutdown.is_cancelled() || ctx.store.lease().is_none()
+fn must_stop(ctx: &JobContext, workflow_id: &str, stop: &CancellationToken) -> bool {
+    stop.is_cancelled() || ctx.shutdown.is_cancelled() || ctx.store.lease(workflow_id).is_none()
 }
 
 /// Runs a batch of (id, original), moving the job's cursor past each one handled. Returns
@@ -41,7 +41,7 @@ pub async fn batch(
     let window_ms = ctx.settings.webhooks.dedupe_window_secs as i64 * 1000;
     let mut pace = Pace::new();
     for (n, (id, original)) in originals.into_iter().enumerate() {
-        if must_stop(ctx, stop) {
+        if must_stop(ctx, &workflow.id, stop) {
             break;
         }
         if n % STORED_CANCEL_EVERY == STORED_CANCEL_EVERY - 1
@@ -64,7 +64,7 @@ pub async fn batch(
         // Only for the in-place decision; an input that cannot be measured queues.
         let input_bytes = serde_json::to_vec(&original.input).map_or(usize::MAX, |v| v.len());
         loop {
-            if must_stop(ctx, stop) {
+            if must_stop(ctx, &workflow.id, stop) {
                 return Ok(None);
             }
             let accepted = intake::accept(

@@ -71,6 +71,9 @@ pub enum StoreError {
     /// A write under a lease that is no longer current: another owner took the work over.
     #[error("the lease of epoch {0} is no longer current")]
     Fenced(u64),
+    /// A change based on a state that another daemon changed meanwhile: nothing was written.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 /// What is remembered about an idempotency key.
@@ -143,14 +146,29 @@ pub struct Dedupe {
     pub not_before_ms: i64,
 }
 
-/// Who may write executions' progress: an owner and an epoch that grows each time a daemon
-/// takes the store over. A write under an older epoch is refused (`StoreError::Fenced`), so
-/// a daemon that lost its lease cannot overwrite work another one took up. On one node the
-/// daemon holds the one lease from open to close.
+/// Who may write executions' progress: an owner, the shard of the work, and an epoch that
+/// grows each time a daemon takes that shard over. A write under an older epoch is refused
+/// (`StoreError::Fenced`), so a daemon that lost a lease cannot overwrite work another one
+/// took up. On one node the daemon holds every shard from open to close.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lease {
     pub owner: String,
+    pub shard: u16,
     pub epoch: u64,
+}
+
+/// Work is divided into this many shards, by workflow: all of a workflow's executions are in
+/// one shard, so the daemon holding it runs them all and its concurrency limit holds across
+/// daemons. Fixed: the shard is stored with each execution on a shared database.
+pub const SHARDS: u16 = 16;
+
+/// The shard of a workflow's work: the first byte of the SHA-256 of its id, modulo
+/// [`SHARDS`] (PostgreSQL computes the same with
+/// `get_byte(sha256(convert_to(workflow_id, 'UTF8')), 0) % 16`).
+pub fn shard_of(workflow_id: &str) -> u16 {
+    use sha2::Digest;
+    let first = sha2::Sha256::digest(workflow_id.as_bytes())[0];
+    u16::from(first) % SHARDS
 }
 
 /// One account's part of a read of due work.
@@ -308,9 +326,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<'_, Vec<ShadowResult>>;
 
     // ---- due work ----
-    /// The lease this daemon may run work and write progress under, while it holds one.
-    /// The embedded store always holds it; on a shared database one daemon at a time does.
-    fn lease(&self) -> Option<Lease>;
+    /// The lease this daemon may run `workflow_id`'s work and write its progress under, while
+    /// it holds that workflow's shard ([`shard_of`]). The embedded store holds every shard; on
+    /// a shared database each shard has one holder at a time.
+    fn lease(&self, workflow_id: &str) -> Option<Lease>;
+    /// Whether this daemon holds any shard (has any work to look for).
+    fn holds_work(&self) -> bool;
+    /// Grows each time this daemon takes a shard: the new shard's due work may lie behind
+    /// the refill's cursors, so the refill starts over when it moves.
+    fn shards_taken(&self) -> u64;
     /// For each account asked about: its earliest due time and what is due at `now_ms`.
     fn due_work(&self, accounts: Vec<DueRequest>, now_ms: i64) -> StoreFuture<'_, Vec<DueAccount>>;
     /// Unfinished executions (waiting, delayed or running).

@@ -4,7 +4,7 @@
 use super::writer::Statement;
 use super::{PgStore, db_error};
 use crate::ids::exec_id_window;
-use crate::model::{BackgroundJob, ExecutionStatus, ShadowResult, WorkflowVersion};
+use crate::model::{BackgroundJob, ExecutionStatus, ShadowResult, Workflow, WorkflowVersion};
 use crate::store::codec;
 use crate::store::{ExecutionScan, StoreError};
 
@@ -18,16 +18,69 @@ fn decode<T: serde::de::DeserializeOwned>(
     })
 }
 
-pub(super) fn put_version(v: &WorkflowVersion) -> Statement {
-    Statement::new(
-        "INSERT INTO workflow_versions (workflow_id, version, value) VALUES ($1, $2, $3)
-         ON CONFLICT (workflow_id, version) DO UPDATE SET value = EXCLUDED.value",
-        vec![
-            Box::new(v.workflow_id.clone()),
-            Box::new(v.version as i64),
-            Box::new(codec::encode(v)),
-        ],
-    )
+/// A new definition: its version row and the workflow row, in one statement, unless that
+/// version number is taken already (another daemon's change, from the same cached state).
+const PUT_NEW_VERSION: &str = "
+    WITH v AS (
+        INSERT INTO workflow_versions (workflow_id, version, value) VALUES ($1, $2, $3)
+        ON CONFLICT (workflow_id, version) DO NOTHING
+        RETURNING 1)
+    INSERT INTO workflows (id, value) SELECT $1, $4 FROM v
+    ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value
+    RETURNING 1";
+
+/// Another change (a rename, a status): only while the stored definition is still the
+/// version the change was based on.
+const PUT_SAME_VERSION: &str = "
+    INSERT INTO workflows (id, value) VALUES ($1, $2)
+    ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value
+        WHERE (SELECT COALESCE(max(version), $3) FROM workflow_versions WHERE workflow_id = $1) = $3
+    RETURNING 1";
+
+impl PgStore {
+    /// Writes a workflow as a compare-and-set on its version: each daemon works from a
+    /// cached catalog (refreshed every second), so two daemons changing one workflow at once
+    /// must not both win, nor undo the other's definition. The loser gets
+    /// `StoreError::Conflict` (409) and nothing is written.
+    pub(super) async fn put_workflow_checked(
+        &self,
+        workflow: &Workflow,
+        version: Option<&WorkflowVersion>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let value = codec::encode(workflow);
+        let row = match version {
+            Some(v) => {
+                client
+                    .query_opt(
+                        PUT_NEW_VERSION,
+                        &[
+                            &v.workflow_id,
+                            &(v.version as i64),
+                            &codec::encode(v),
+                            &value,
+                        ],
+                    )
+                    .await
+            }
+            None => {
+                client
+                    .query_opt(
+                        PUT_SAME_VERSION,
+                        &[&workflow.id, &value, &(workflow.version as i64)],
+                    )
+                    .await
+            }
+        }
+        .map_err(db_error)?;
+        match row {
+            Some(_) => Ok(()),
+            None => Err(StoreError::Conflict(format!(
+                "workflow {} was changed on another node meanwhile",
+                workflow.id
+            ))),
+        }
+    }
 }
 
 /// A version, unless that number is recorded already.

@@ -7,9 +7,11 @@
 //!   a synchronous standby, once two machines have it).
 //! * `reads`: lists, records, due work and the catalog, on a few pooled connections (a
 //!   tokio-postgres client pipelines concurrent queries over its connection).
-//! * Fencing: opening takes the `store` lease row with its epoch + 1; every progress write
-//!   checks, in its transaction, that the epoch is still ours, and fails with
-//!   `StoreError::Fenced` otherwise. A daemon paused past a takeover cannot overwrite work.
+//! * Shards and fencing (`lease`): the work is divided into 16 shards by workflow, each with
+//!   a lease row and an epoch; a daemon takes its share of the shards with epoch + 1, and
+//!   every progress write checks, in its transaction, that its shard's epoch is still the
+//!   one it claimed under, and fails with `StoreError::Fenced` otherwise. A daemon paused
+//!   past a takeover cannot overwrite work.
 //!
 //! Connections follow a failover by themselves: the URL may name several hosts with
 //! `target_session_attrs=read-write`, and a broken connection is opened again on next use.
@@ -114,6 +116,17 @@ impl Readers {
         *slot = Some(c.clone());
         Ok(c)
     }
+
+    /// Drops a connection that stopped answering, so later reads open a fresh one instead of
+    /// queueing behind it (a client pipelines its queries in order).
+    async fn discard(&self, client: &Arc<Client>) {
+        for slot in &self.slots {
+            let mut slot = slot.lock().await;
+            if slot.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
+                *slot = None;
+            }
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -124,8 +137,8 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Connects, applies missing migrations, and takes the work lease if no live daemon holds
-    /// it (then keeps renewing it, or keeps trying to take it, in the background).
+    /// Connects, applies missing migrations, and takes its share of the shards that no live
+    /// daemon holds (then renews, takes and hands back shards in the background).
     pub async fn open(
         config: Config,
         max_batch: usize,
@@ -152,7 +165,7 @@ impl PgStore {
         let writer = writer::Writer::spawn(config, max_batch, queue_capacity);
         tracing::info!(
             owner = %state.owner(),
-            holds_work = state.current().is_some(),
+            shards = ?state.workable(),
             "postgres store opened"
         );
         Ok(PgStore {

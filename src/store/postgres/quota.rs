@@ -2,6 +2,8 @@
 //! kind, updated in one statement so that concurrent daemons never grant more than the
 //! window's limit between them. Times are the database's, so daemons' clocks need not agree.
 
+use std::time::Duration;
+
 use super::{PgStore, db_error};
 use crate::store::{QuotaGrant, QuotaRequest, StoreError};
 
@@ -26,24 +28,34 @@ const TAKE: &str = "
     RETURNING last_grant, used, window_start_ms,
               (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
+/// Longest a take may wait. It is on the path of every API request and event: a database
+/// that cannot commit (a primary whose synchronous standby is gone, under strict synchronous
+/// mode) must not hold requests; the caller counts on this daemon alone meanwhile.
+const TAKE_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl PgStore {
     pub(super) async fn take_quota(&self, r: QuotaRequest) -> Result<QuotaGrant, StoreError> {
         let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
+        let (window_ms, want, limit) = (r.window_ms.max(1), clamp(r.want), clamp(r.limit));
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+            &r.account_id,
+            &r.kind,
+            &r.aligned,
+            &window_ms,
+            &want,
+            &limit,
+        ];
         let client = self.client().await?;
-        let row = client
-            .query_one(
-                TAKE,
-                &[
-                    &r.account_id,
-                    &r.kind,
-                    &r.aligned,
-                    &r.window_ms.max(1),
-                    &clamp(r.want),
-                    &clamp(r.limit),
-                ],
-            )
-            .await
-            .map_err(db_error)?;
+        let take = client.query_one(TAKE, &params);
+        let row = match tokio::time::timeout(TAKE_TIMEOUT, take).await {
+            Ok(row) => row.map_err(db_error)?,
+            Err(_) => {
+                self.readers.discard(&client).await;
+                return Err(StoreError::Unavailable(format!(
+                    "postgres: no answer to a quota take within {TAKE_TIMEOUT:?}"
+                )));
+            }
+        };
         Ok(QuotaGrant {
             granted: row.get::<_, i64>(0).max(0) as u64,
             used: row.get::<_, i64>(1).max(0) as u64,

@@ -122,14 +122,24 @@ impl PgStore {
         accounts: Vec<DueRequest>,
         now_ms: i64,
     ) -> Result<Vec<DueAccount>, StoreError> {
-        let client = self.client().await?;
+        // Only the shards new work may start on here: the rest is another daemon's.
+        let shards = self.lease.workable();
         let mut out = Vec::with_capacity(accounts.len());
+        if shards.is_empty() {
+            out.extend(accounts.into_iter().map(|request| DueAccount {
+                account_id: request.account_id,
+                earliest_due_ms: None,
+                due_now: Vec::new(),
+            }));
+            return Ok(out);
+        }
+        let client = self.client().await?;
         for request in accounts {
             let earliest: Option<i64> = client
                 .query_one(
                     "SELECT min(due_at_ms) FROM executions
-                     WHERE account_id = $1 AND due_at_ms >= $2",
-                    &[&request.account_id, &request.from_ms],
+                     WHERE account_id = $1 AND due_at_ms >= $2 AND shard = ANY($3)",
+                    &[&request.account_id, &request.from_ms, &shards],
                 )
                 .await
                 .map_err(db_error)?
@@ -139,12 +149,14 @@ impl PgStore {
                     .query(
                         "SELECT id FROM executions
                          WHERE account_id = $1 AND due_at_ms >= $2 AND due_at_ms <= $3
+                           AND shard = ANY($5)
                          ORDER BY due_at_ms, id LIMIT $4",
                         &[
                             &request.account_id,
                             &request.from_ms,
                             &now_ms,
                             &(request.max_entries as i64),
+                            &shards,
                         ],
                     )
                     .await

@@ -114,6 +114,28 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     );
     "#,
     ),
+    (
+        6,
+        r#"
+    -- Work is divided into 16 shards by workflow (`store::shard_of`: the first byte of the
+    -- SHA-256 of the workflow's id, modulo 16), each with its own lease row and epoch.
+    ALTER TABLE executions ADD COLUMN shard smallint;
+    UPDATE executions SET shard = get_byte(sha256(convert_to(workflow_id, 'UTF8')), 0) % 16;
+    ALTER TABLE executions ALTER COLUMN shard SET NOT NULL;
+    INSERT INTO leases (name, owner, epoch, expires_at_ms)
+        SELECT 'shard-' || s, '', 0, 0 FROM generate_series(0, 15) AS s
+        ON CONFLICT (name) DO NOTHING;
+    -- The one lease of earlier versions is retired for good: a daemon of an earlier version
+    -- still running can neither take it again nor write progress under it.
+    INSERT INTO leases (name, owner, epoch, expires_at_ms)
+        VALUES ('store', 'retired at schema 6', 1, 9223372036854775807)
+        ON CONFLICT (name) DO UPDATE
+            SET owner = 'retired at schema 6', epoch = leases.epoch + 1,
+                expires_at_ms = 9223372036854775807;
+    -- Daemons alive, by the same clock as the leases: each takes its share of the shards.
+    CREATE TABLE members (owner text PRIMARY KEY, expires_at_ms bigint NOT NULL);
+    "#,
+    ),
 ];
 
 /// The version this build expects.

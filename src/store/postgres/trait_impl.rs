@@ -98,9 +98,7 @@ impl Store for PgStore {
         workflow: &'a Workflow,
         version: Option<&'a WorkflowVersion>,
     ) -> StoreFuture<'a, ()> {
-        let mut statements = vec![put("workflows", &workflow.id, workflow)];
-        statements.extend(version.map(jobs::put_version));
-        Box::pin(self.statements(statements))
+        Box::pin(PgStore::put_workflow_checked(self, workflow, version))
     }
 
     fn record_workflow_version<'a>(&'a self, version: &'a WorkflowVersion) -> StoreFuture<'a, ()> {
@@ -238,6 +236,7 @@ impl Store for PgStore {
             let (done, answer) = oneshot::channel();
             self.writer.submit(Job::Save {
                 execution: Box::new(execution.clone()),
+                shard: lease.shard,
                 epoch: lease.epoch,
                 done,
             })?;
@@ -265,8 +264,16 @@ impl Store for PgStore {
         Box::pin(async move { PgStore::take_quota(self, request).await.map(Some) })
     }
 
-    fn lease(&self) -> Option<Lease> {
-        self.lease.current()
+    fn lease(&self, workflow_id: &str) -> Option<Lease> {
+        self.lease.current(crate::store::shard_of(workflow_id))
+    }
+
+    fn holds_work(&self) -> bool {
+        !self.lease.workable().is_empty()
+    }
+
+    fn shards_taken(&self) -> u64 {
+        self.lease.taken()
     }
 
     fn due_work(&self, accounts: Vec<DueRequest>, now_ms: i64) -> StoreFuture<'_, Vec<DueAccount>> {

@@ -7,7 +7,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Config, Transaction};
 
-use super::{connect, db_error};
+use std::collections::HashMap;
+
+use super::{connect, db_error, lease};
 use crate::model::Execution;
 use crate::store::codec;
 use crate::store::{Dedupe, StoreError, WriteOutcome};
@@ -31,9 +33,10 @@ pub enum Job {
         dedupe: Option<Dedupe>,
         done: oneshot::Sender<Result<WriteOutcome, StoreError>>,
     },
-    /// An execution's progress, written only while `epoch` is still the store's lease.
+    /// An execution's progress, written only while `epoch` is still its shard's lease.
     Save {
         execution: Box<Execution>,
+        shard: u16,
         epoch: u64,
         done: oneshot::Sender<Result<(), StoreError>>,
     },
@@ -149,20 +152,11 @@ fn answer(job: Job, outcome: Outcome) {
 
 async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, StoreError> {
     let tx = client.transaction().await.map_err(db_error)?;
-    // The lease is read (and held against a takeover until the commit) only when the batch
-    // has progress to write.
-    let current_epoch = if batch.iter().any(|j| matches!(j, Job::Save { .. })) {
-        let row = tx
-            .query_one(
-                "SELECT epoch FROM leases WHERE name = 'store' FOR SHARE",
-                &[],
-            )
-            .await
-            .map_err(db_error)?;
-        Some(row.get::<_, i64>(0) as u64)
-    } else {
-        None
-    };
+    // The leases of the shards the batch writes progress in are read, and held against a
+    // takeover until the commit.
+    let current = current_epochs(&tx, batch).await?;
+    let is_current =
+        |shard: &u16, epoch: &u64| current.get(shard).is_some_and(|held| held == epoch);
     // New executions without an idempotency key: one multi-row insert for all of them.
     insert_all(
         &tx,
@@ -186,7 +180,7 @@ async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, 
                 ..
             } => Outcome::Written(accept(&tx, execution, Some(dedupe)).await?),
             // Written together below, when their epoch is current.
-            Job::Save { epoch, .. } if current_epoch != Some(*epoch) => Outcome::Fenced(*epoch),
+            Job::Save { shard, epoch, .. } if !is_current(shard, epoch) => Outcome::Fenced(*epoch),
             Job::Save { .. } => Outcome::Written(WriteOutcome::Written),
             Job::Statements { statements, .. } => {
                 for s in statements {
@@ -206,8 +200,11 @@ async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, 
         &tx,
         batch.iter().filter_map(|j| match j {
             Job::Save {
-                execution, epoch, ..
-            } if current_epoch == Some(*epoch) => Some(execution.as_ref()),
+                execution,
+                shard,
+                epoch,
+                ..
+            } if is_current(shard, epoch) => Some(execution.as_ref()),
             _ => None,
         }),
     )
@@ -216,8 +213,44 @@ async fn commit(client: &mut Client, batch: &mut [Job]) -> Result<Vec<Outcome>, 
     Ok(outcomes)
 }
 
+/// The epoch of each shard the batch saves progress in, read `FOR SHARE` (a takeover's
+/// update waits for this commit).
+async fn current_epochs(
+    tx: &Transaction<'_>,
+    batch: &[Job],
+) -> Result<HashMap<u16, u64>, StoreError> {
+    let mut names: Vec<String> = batch
+        .iter()
+        .filter_map(|j| match j {
+            Job::Save { shard, .. } => Some(lease::row_name(*shard)),
+            _ => None,
+        })
+        .collect();
+    if names.is_empty() {
+        return Ok(HashMap::new());
+    }
+    names.sort_unstable();
+    names.dedup();
+    let rows = tx
+        .query(
+            "SELECT name, epoch FROM leases WHERE name = ANY($1) ORDER BY name FOR SHARE",
+            &[&names],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| {
+            let name: &str = r.get(0);
+            let shard = name.strip_prefix("shard-")?.parse().ok()?;
+            Some((shard, r.get::<_, i64>(1) as u64))
+        })
+        .collect())
+}
+
 /// The columns of an execution row.
 struct Row {
+    shard: i16,
     status: &'static str,
     due_at_ms: Option<i64>,
     record: Vec<u8>,
@@ -226,6 +259,7 @@ struct Row {
 
 fn row_of(execution: &Execution) -> Row {
     Row {
+        shard: crate::store::shard_of(&execution.workflow_id) as i16,
         status: execution.status.as_str(),
         due_at_ms: execution.due_at_ms(),
         record: codec::encode(execution),
@@ -240,7 +274,7 @@ async fn insert_all<'e>(
     executions: impl Iterator<Item = &'e Execution>,
 ) -> Result<(), StoreError> {
     let (mut ids, mut accounts, mut workflows, mut statuses) = (vec![], vec![], vec![], vec![]);
-    let (mut due, mut records, mut summaries) = (vec![], vec![], vec![]);
+    let (mut due, mut records, mut summaries, mut shards) = (vec![], vec![], vec![], vec![]);
     for e in executions {
         let row = row_of(e);
         ids.push(e.id.as_str());
@@ -250,16 +284,18 @@ async fn insert_all<'e>(
         due.push(row.due_at_ms);
         records.push(row.record);
         summaries.push(row.summary);
+        shards.push(row.shard);
     }
     if ids.is_empty() {
         return Ok(());
     }
     tx.execute(
-        "INSERT INTO executions (id, account_id, workflow_id, status, due_at_ms, record, summary)
+        "INSERT INTO executions
+            (id, account_id, workflow_id, status, due_at_ms, record, summary, shard)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[],
-                              $6::bytea[], $7::bytea[])",
+                              $6::bytea[], $7::bytea[], $8::smallint[])",
         &[
-            &ids, &accounts, &workflows, &statuses, &due, &records, &summaries,
+            &ids, &accounts, &workflows, &statuses, &due, &records, &summaries, &shards,
         ],
     )
     .await
@@ -305,8 +341,9 @@ async fn accept(
     }
     let row = row_of(execution);
     tx.execute(
-        "INSERT INTO executions (id, account_id, workflow_id, status, due_at_ms, record, summary)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO executions
+            (id, account_id, workflow_id, status, due_at_ms, record, summary, shard)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             &execution.id,
             &execution.account_id,
@@ -315,6 +352,7 @@ async fn accept(
             &row.due_at_ms,
             &row.record,
             &row.summary,
+            &row.shard,
         ],
     )
     .await

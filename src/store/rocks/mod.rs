@@ -509,7 +509,7 @@ mod tests {
         use crate::store::{Store, StoreError};
         let dir = tempfile::tempdir().unwrap();
         let (store, guard) = RocksStore::open(dir.path(), Durability::Wal, 8, 8).unwrap();
-        let old = store.lease().unwrap();
+        let old = store.lease("wf_l").unwrap();
         let exec = finished("wf_l", crate::timefmt::now_us(), ExecutionStatus::Queued);
         store.accept_execution(&exec, None).await.unwrap();
         store.close().unwrap();
@@ -517,7 +517,7 @@ mod tests {
         guard.join();
 
         let (store, guard) = RocksStore::open(dir.path(), Durability::Wal, 8, 8).unwrap();
-        let current = store.lease().unwrap();
+        let current = store.lease("wf_l").unwrap();
         assert_eq!(current.epoch, old.epoch + 1);
         let mut running = exec.clone();
         running.status = ExecutionStatus::Running;

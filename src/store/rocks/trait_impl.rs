@@ -155,11 +155,20 @@ impl Store for RocksStore {
         Box::pin(self.read(move |s| s.list_executions(&workflow_id, &query)))
     }
 
-    fn lease(&self) -> Option<Lease> {
+    fn lease(&self, workflow_id: &str) -> Option<Lease> {
         Some(Lease {
             owner: self.owner.clone(),
+            shard: crate::store::shard_of(workflow_id),
             epoch: self.epoch,
         })
+    }
+
+    fn holds_work(&self) -> bool {
+        true
+    }
+
+    fn shards_taken(&self) -> u64 {
+        0
     }
 
     fn due_work(&self, accounts: Vec<DueRequest>, now_ms: i64) -> StoreFuture<'_, Vec<DueAccount>> {
