@@ -1028,3 +1028,63 @@ async fn a_workflow_change_from_a_stale_state_is_refused() {
     renamed.name = "renamed".into();
     s.put_workflow(&renamed, None).await.unwrap();
 }
+
+/// An Idempotency-Key claimed by one daemon is refused by another while its request runs,
+/// replays the answer once stored, can be claimed again once released, and a claim left by
+/// a daemon that died expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idempotency_key_is_claimed_by_one_daemon_at_a_time() {
+    use botcadence::store::{REPLY_CLAIM_MS, ReplyClaim};
+    let Some(config) = fresh_database().await else {
+        return;
+    };
+    let lease = std::time::Duration::from_secs(10);
+    let a = open_postgres(config.clone(), lease).await;
+    let b = open_postgres(config, lease).await;
+    let now = 1_000_000_000;
+    assert_eq!(
+        a.claim_reply("k".into(), now).await.unwrap(),
+        ReplyClaim::Claimed
+    );
+    assert_eq!(
+        b.claim_reply("k".into(), now + 5).await.unwrap(),
+        ReplyClaim::Running
+    );
+    assert_eq!(
+        b.stored_reply("k".into()).await.unwrap(),
+        None,
+        "a claim is no answer"
+    );
+
+    let reply = StoredReply {
+        fingerprint: "f".into(),
+        status: 201,
+        sealed_body: vec![1, 2, 3],
+        at_ms: now + 10,
+    };
+    a.put_stored_reply("k", &reply).await.unwrap();
+    assert_eq!(
+        b.claim_reply("k".into(), now + 20).await.unwrap(),
+        ReplyClaim::Stored(reply.clone())
+    );
+
+    // A failed request gives its claim up: the key is free again at once.
+    assert_eq!(
+        a.claim_reply("j".into(), now).await.unwrap(),
+        ReplyClaim::Claimed
+    );
+    a.release_reply("j".into()).await.unwrap();
+    assert_eq!(
+        b.claim_reply("j".into(), now + 1).await.unwrap(),
+        ReplyClaim::Claimed
+    );
+    // A claim whose daemon died expires; an answer is never released.
+    assert_eq!(
+        a.claim_reply("j".into(), now + 1 + REPLY_CLAIM_MS + 1)
+            .await
+            .unwrap(),
+        ReplyClaim::Claimed
+    );
+    b.release_reply("k".into()).await.unwrap();
+    assert_eq!(a.stored_reply("k".into()).await.unwrap(), Some(reply));
+}

@@ -14,7 +14,8 @@ late writes are refused.
    except for executions the killed daemon had in flight (at least once: counted); the
    workflow's concurrency bound held across the cluster; every survivor lists the same totals.
 4. Plan limits hold across the daemons: a free account's requests and events, sent to all
-   three in turn, are admitted up to the plan's numbers in all, not three times over.
+   three in turn, are admitted up to the plan's numbers in all, not three times over. One
+   Idempotency-Key sent to the three at once creates one workflow.
 5. The shard's new holder is paused (SIGSTOP) past its lease while its calls are in flight, another
    takes the work over, the paused one is resumed (SIGCONT): its late progress writes are
    refused by the epoch (its metric counts them), and no execution is recorded twice.
@@ -234,6 +235,49 @@ def check_limits_across_daemons(daemons):
           f"{seconds:.1f} s from 3 daemons (plan: {FREE_PER_SECOND}/s in all; each alone would take as many)")
 
 
+def check_idempotency_across_daemons(daemons, key):
+    """The same Idempotency-Key sent to all three daemons at once creates one workflow: the
+    others answer 409 (still running) or replay the first answer."""
+    rounds, created_twice, conflicts, replays = 10, 0, 0, 0
+    for r in range(rounds):
+        idem = f"cluster-idem-{os.getpid()}-{r}"
+        body = json.dumps({"name": idem, "trigger": {"type": "webhook"},
+                           "actions": [{"type": "transform", "config": {"set": {"r": r}}}]}).encode()
+        answers = [None] * len(daemons)
+        barrier = threading.Barrier(len(daemons))
+
+        def send(i):
+            req = urllib.request.Request(daemons[i]["base"] + "/v1/workflows", data=body, method="POST", headers={
+                "Content-Type": "application/json", "Authorization": f"Bearer {key}", "Idempotency-Key": idem})
+            barrier.wait()
+            try:
+                with urllib.request.urlopen(req, timeout=30) as resp:
+                    answers[i] = (resp.status, json.load(resp)["id"], resp.headers.get("Idempotent-Replayed"))
+            except urllib.error.HTTPError as e:
+                answers[i] = (e.code, json.loads(e.read()).get("error", {}).get("code"), None)
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(daemons))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        ids = {a[1] for a in answers if a[0] == 201}
+        assert all(a[0] in (201, 409) for a in answers), answers
+        assert all(a[1] == "conflict" for a in answers if a[0] == 409), answers
+        created_twice += len(ids) > 1
+        conflicts += sum(a[0] == 409 for a in answers)
+        replays += sum(1 for a in answers if a[0] == 201 and a[2] == "true")
+    assert created_twice == 0, f"{created_twice} keys answered with two different workflows"
+    time.sleep(1.5)  # every daemon's catalog has caught up
+    _, listed = lt.http("GET", daemons[0]["base"] + "/v1/workflows?per_page=100", token=key)
+    for r in range(rounds):
+        idem = f"cluster-idem-{os.getpid()}-{r}"
+        named = [w["id"] for w in listed["data"] if w["name"] == idem]
+        assert len(named) == 1, f"{idem}: {len(named)} workflows created"
+    print(f"ok  one Idempotency-Key sent to the 3 daemons at once, {rounds} times: one workflow each time "
+          f"({conflicts} answers 409 while the first ran, {replays} replayed the first answer)")
+
+
 def main():
     url = os.environ.get("BOTCADENCE_TEST_POSTGRES_URL")
     if not url:
@@ -264,6 +308,7 @@ def main():
         print(f"ok  3 daemons on one database; changes made on one reach the others")
 
         check_limits_across_daemons(daemons)
+        check_idempotency_across_daemons(daemons, key)
 
         spread = wait_for("the 16 shards spreading over the daemons", lambda: shards_spread(daemons), 15)
         print(f"ok  the 16 shards spread over the daemons: {spread} held")

@@ -17,6 +17,9 @@
 //!   retention sweep deletes it after 24 h. It is stored under a hash of account and key, and
 //!   its body is sealed with a keystream derived from the key itself, which is not stored: a
 //!   copy of the data directory does not reveal an API key created with an Idempotency-Key.
+//! * Across daemons on one database the key is also claimed in the store before the request
+//!   runs (`Store::claim_reply`): a second daemon answers 409 while the first runs. A claim
+//!   left by a daemon that died holds for at most `store::REPLY_CLAIM_MS` (60 s).
 //! * The one window not covered: the created object and its answer are two writes (a few
 //!   milliseconds apart). A crash between them leaves the object without its answer, and the
 //!   client, which never got one, creates it again when it retries after the restart.
@@ -36,7 +39,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::{ApiError, payload_error, too_large};
-use crate::store::StoredReply;
+use crate::store::{ReplyClaim, StoredReply};
 use crate::timefmt::now_ms;
 
 pub const HEADER: &str = "idempotency-key";
@@ -61,6 +64,26 @@ struct Running<'a> {
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         self.set.0.remove(&self.key);
+    }
+}
+
+/// A key claimed in the store (`Store::claim_reply`) for a request that runs now: given up
+/// when dropped still armed, so that a failed request's key can be used again at once.
+struct Claim {
+    store: crate::store::SharedStore,
+    key: Option<String>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            let store = self.store.clone();
+            tokio::spawn(async move {
+                if let Err(error) = store.release_reply(key).await {
+                    tracing::warn!(%error, "could not release an Idempotency-Key claim");
+                }
+            });
+        }
     }
 }
 
@@ -211,8 +234,21 @@ pub async fn guard(
         set: &state.idempotency,
         key: stored_under.clone(),
     };
-    match state.store.stored_reply(stored_under.clone()).await {
-        Ok(Some(stored)) if stored.at_ms >= now_ms() - REPLY_TTL_MS => {
+    match state
+        .store
+        .claim_reply(stored_under.clone(), now_ms())
+        .await
+    {
+        Ok(ReplyClaim::Running) => {
+            return Ok(refuse(
+                req,
+                ApiError::Conflict {
+                    code: "conflict",
+                    message: "A request with this Idempotency-Key is still running; retry after it has answered".into(),
+                },
+            ));
+        }
+        Ok(ReplyClaim::Stored(stored)) if stored.at_ms >= now_ms() - REPLY_TTL_MS => {
             if stored.fingerprint != asked {
                 return Ok(refuse(
                     req,
@@ -230,10 +266,16 @@ pub async fn guard(
         Err(e) => return Ok(refuse(req, e.into())),
     }
 
+    // Released unless an answer replaces it: after an error, or when this request is dropped.
+    let mut claim = Claim {
+        store: state.store.clone(),
+        key: Some(stored_under.clone()),
+    };
     let res = next.call(req).await?.map_into_boxed_body();
     if !res.status().is_success() {
         return Ok(res);
     }
+    claim.key = None;
     let (http_req, res) = res.into_parts();
     let status = res.status();
     let (head, body) = res.into_parts();

@@ -96,6 +96,22 @@ pub struct StoredReply {
     pub at_ms: i64,
 }
 
+/// What a daemon finds when it starts a request with an Idempotency-Key
+/// (`Store::claim_reply`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyClaim {
+    /// Nobody answered or runs this key: the caller runs the request.
+    Claimed,
+    /// Another daemon runs a request with this key now.
+    Running,
+    /// The answer given before.
+    Stored(StoredReply),
+}
+
+/// How long a claim on an Idempotency-Key holds without its answer: a daemon that died while
+/// running the request leaves the key refused (409) for at most this long.
+pub const REPLY_CLAIM_MS: i64 = 60_000;
+
 /// Everything small enough to keep in memory, loaded once at start.
 #[derive(Debug, Default)]
 pub struct CatalogSnapshot {
@@ -345,6 +361,24 @@ pub trait Store: Send + Sync + 'static {
     fn stored_reply(&self, key: String) -> StoreFuture<'_, Option<StoredReply>>;
     /// Remembers an answer under `key`; returns once durable.
     fn put_stored_reply<'a>(&'a self, key: &'a str, reply: &'a StoredReply) -> StoreFuture<'a, ()>;
+    /// Claims `key` for a request about to run, unless another daemon runs one with it (a
+    /// claim younger than [`REPLY_CLAIM_MS`]) or its answer is stored. On one daemon the
+    /// API's in-process set already keeps a key to one request at a time, so this is a read
+    /// of the stored answer; on a shared database the claim is a row every daemon sees.
+    fn claim_reply(&self, key: String, now_ms: i64) -> StoreFuture<'_, ReplyClaim> {
+        let _ = now_ms;
+        Box::pin(async move {
+            Ok(match self.stored_reply(key).await? {
+                Some(stored) => ReplyClaim::Stored(stored),
+                None => ReplyClaim::Claimed,
+            })
+        })
+    }
+    /// Gives up a claim whose request was not answered with a success (nothing to remember).
+    fn release_reply(&self, key: String) -> StoreFuture<'_, ()> {
+        let _ = key;
+        Box::pin(async { Ok(()) })
+    }
 
     // ---- plan limits shared by several daemons ----
     /// Takes up to `want` units of an account's current plan window, atomically for every

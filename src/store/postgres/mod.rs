@@ -20,6 +20,7 @@ mod jobs;
 pub mod lease;
 mod quota;
 mod reads;
+mod replies;
 pub mod schema;
 mod trait_impl;
 mod writer;

@@ -14,7 +14,7 @@ use crate::model::{
 use crate::store::codec;
 use crate::store::{
     CatalogSnapshot, Dedupe, DueAccount, DueRequest, ExecutionQuery, ExecutionScan, Lease,
-    QuotaGrant, QuotaRequest, Store, StoreError, StoreFuture, StoreStats, StoredReply,
+    QuotaGrant, QuotaRequest, ReplyClaim, Store, StoreError, StoreFuture, StoreStats, StoredReply,
     WriteOutcome,
 };
 
@@ -287,6 +287,8 @@ impl Store for PgStore {
     fn stored_reply(&self, key: String) -> StoreFuture<'_, Option<StoredReply>> {
         Box::pin(async move {
             match self.stored_reply_bytes(&key).await? {
+                // A claim: no answer yet.
+                Some(bytes) if bytes.is_empty() => Ok(None),
                 Some(bytes) => {
                     codec::decode(&bytes)
                         .map(Some)
@@ -310,6 +312,14 @@ impl Store for PgStore {
                 Box::new(reply.at_ms),
             ],
         )]))
+    }
+
+    fn claim_reply(&self, key: String, now_ms: i64) -> StoreFuture<'_, ReplyClaim> {
+        Box::pin(PgStore::claim_reply(self, key, now_ms))
+    }
+
+    fn release_reply(&self, key: String) -> StoreFuture<'_, ()> {
+        Box::pin(PgStore::release_reply(self, key))
     }
 
     /// Batched deletes (a thousand rows per statement), so retention never holds a long
