@@ -44,7 +44,7 @@ echo "== SDKs: packaging (npm pack, python -m build, go vet, gofmt)"
 (cd sdks/go && GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local go vet ./... && test -z "$(gofmt -l .)")
 echo "== SDKs: each SDK's own suite against the release binary (node --test, pytest, go test)"
 SDK_PYTHON="$INTEROP_VENV/bin/python" python3 sdks/live.py js python go
-echo "== cluster: three daemons on one PostgreSQL, kill -9 and SIGSTOP of the work's holder"
+echo "== cluster: three daemons on one PostgreSQL, kill -9 and SIGSTOP of a shard's holder"
 python3 load-tests/cluster/three_daemons.py
 echo "== /docs in a real browser (Chromium, headless)"
 python3 tests/browser/docs.py
