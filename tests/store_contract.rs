@@ -904,7 +904,8 @@ async fn daemons_share_the_shards_and_fence_what_moved() {
     let Some(config) = fresh_database().await else {
         return;
     };
-    let lease = std::time::Duration::from_secs(1);
+    // Long enough that a slow round on a busy machine never lets a shard look unheld.
+    let lease = std::time::Duration::from_secs(4);
     let a = open_postgres(config.clone(), lease).await;
     let workflows = one_workflow_per_shard();
     assert!(
@@ -923,7 +924,7 @@ async fn daemons_share_the_shards_and_fence_what_moved() {
     let held = |s: &botcadence::store::postgres::PgStore| {
         workflows.iter().filter(|wf| s.lease(wf).is_some()).count()
     };
-    eventually("the shards spread evenly", 10, || {
+    eventually("the shards spread evenly", 20, || {
         held(&a) == 8 && held(&b) == 8
     })
     .await;
@@ -972,7 +973,7 @@ async fn daemons_share_the_shards_and_fence_what_moved() {
 
     // A clean stop hands every shard over at once (well before a lease could expire twice).
     b.close().await.unwrap();
-    eventually("the survivor taking every shard", 3, || held(&a) == 16).await;
+    eventually("the survivor taking every shard", 5, || held(&a) == 16).await;
     a.close().await.unwrap();
 }
 
@@ -1026,7 +1027,62 @@ async fn a_workflow_change_from_a_stale_state_is_refused() {
     // Based on the current version, it goes through.
     let mut renamed = first.clone();
     renamed.name = "renamed".into();
+    renamed.updated_at = 3;
     s.put_workflow(&renamed, None).await.unwrap();
+
+    // Updates as the API makes them, from what each daemon read: a pause made on one and a
+    // rename made on the other from the same state — the rename would undo the pause.
+    let read = renamed.clone();
+    let mut paused = read.clone();
+    paused.status = WorkflowStatus::Paused;
+    paused.updated_at = 4;
+    s.update_workflow(&read, &paused, None).await.unwrap();
+    let mut stale = read.clone();
+    stale.name = "stale".into();
+    stale.updated_at = 4;
+    let refused = s.update_workflow(&read, &stale, None).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    // A new definition from the stale state writes neither the workflow nor its version.
+    let mut stale_definition = stale.clone();
+    stale_definition.version = 3;
+    let refused = s
+        .update_workflow(
+            &read,
+            &stale_definition,
+            Some(&stale_definition.current_version(4)),
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    assert!(
+        s.workflow_version("wf_1".into(), 3)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let stored = s.load_catalog().await.unwrap().workflows;
+    assert_eq!(
+        (stored[0].status, stored[0].name.as_str()),
+        (WorkflowStatus::Paused, "renamed")
+    );
+    // From what is stored now, a new definition goes through, with its version.
+    let mut next = paused.clone();
+    next.version = 3;
+    next.updated_at = 5;
+    s.update_workflow(&paused, &next, Some(&next.current_version(5)))
+        .await
+        .unwrap();
+    assert!(
+        s.workflow_version("wf_1".into(), 3)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 /// An Idempotency-Key claimed by one daemon is refused by another while its request runs,

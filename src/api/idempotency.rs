@@ -273,6 +273,12 @@ pub async fn guard(
     };
     let res = next.call(req).await?.map_into_boxed_body();
     if !res.status().is_success() {
+        // Given up before answering: a corrected retry right after this answer may run.
+        if let Some(key) = claim.key.take()
+            && let Err(error) = state.store.release_reply(key).await
+        {
+            tracing::warn!(%error, "could not release an Idempotency-Key claim");
+        }
         return Ok(res);
     }
     claim.key = None;

@@ -182,7 +182,10 @@ pub async fn update_workflow(
         wf.version = before.version + 1;
         wf.current_version(wf.updated_at)
     });
-    state.store.put_workflow(&wf, new_version.as_ref()).await?;
+    state
+        .store
+        .update_workflow(&before, &wf, new_version.as_ref())
+        .await?;
     let wf = state.catalog.put_workflow(wf);
     state.engine.workflow_changed(&wf.id);
     tracing::info!(workflow_id = %wf.id, status = ?wf.status, "workflow updated");

@@ -264,6 +264,20 @@ pub trait Store: Send + Sync + 'static {
         workflow: &'a Workflow,
         version: Option<&'a WorkflowVersion>,
     ) -> StoreFuture<'a, ()>;
+    /// Replaces a workflow the caller read as `before`. On a shared database this is a
+    /// compare-and-set on the stored workflow's `updated_at`: a change made from a stale
+    /// cache (another daemon changed it within the last refresh) fails with
+    /// `StoreError::Conflict` and writes nothing. The embedded store has one writer and the
+    /// API's catalog lock, so it simply writes.
+    fn update_workflow<'a>(
+        &'a self,
+        before: &'a Workflow,
+        workflow: &'a Workflow,
+        version: Option<&'a WorkflowVersion>,
+    ) -> StoreFuture<'a, ()> {
+        let _ = before;
+        self.put_workflow(workflow, version)
+    }
     /// Records a workflow's version unless that number is recorded already (versions are
     /// immutable): how workflows stored before versions get their first.
     fn record_workflow_version<'a>(&'a self, version: &'a WorkflowVersion) -> StoreFuture<'a, ()>;

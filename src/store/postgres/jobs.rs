@@ -25,16 +25,34 @@ const PUT_NEW_VERSION: &str = "
         INSERT INTO workflow_versions (workflow_id, version, value) VALUES ($1, $2, $3)
         ON CONFLICT (workflow_id, version) DO NOTHING
         RETURNING 1)
-    INSERT INTO workflows (id, value) SELECT $1, $4 FROM v
-    ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value
+    INSERT INTO workflows (id, value, updated_at_ms) SELECT $1, $4, $5 FROM v
+    ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, updated_at_ms = EXCLUDED.updated_at_ms
     RETURNING 1";
 
 /// Another change (a rename, a status): only while the stored definition is still the
 /// version the change was based on.
 const PUT_SAME_VERSION: &str = "
-    INSERT INTO workflows (id, value) VALUES ($1, $2)
-    ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value
+    INSERT INTO workflows (id, value, updated_at_ms) VALUES ($1, $2, $4)
+    ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, updated_at_ms = EXCLUDED.updated_at_ms
         WHERE (SELECT COALESCE(max(version), $3) FROM workflow_versions WHERE workflow_id = $1) = $3
+    RETURNING 1";
+
+/// An update of a workflow read as it was at `updated_at` $6: only while it still is (the
+/// row is locked first, so of two updates from one state the second finds it changed). A new
+/// definition's version row is written only then, in the same statement.
+const UPDATE_CHECKED: &str = "
+    WITH current AS (
+        SELECT id FROM workflows
+        WHERE id = $1::text AND COALESCE(updated_at_ms, $6::bigint) = $6::bigint
+        FOR UPDATE),
+    v AS (
+        INSERT INTO workflow_versions (workflow_id, version, value)
+        SELECT $1::text, $2::bigint, $3::bytea FROM current WHERE $2::bigint IS NOT NULL
+        ON CONFLICT (workflow_id, version) DO NOTHING
+        RETURNING 1)
+    UPDATE workflows SET value = $4::bytea, updated_at_ms = $5::bigint
+    WHERE id = $1::text AND id IN (SELECT id FROM current)
+      AND ($2::bigint IS NULL OR EXISTS (SELECT 1 FROM v))
     RETURNING 1";
 
 impl PgStore {
@@ -59,6 +77,7 @@ impl PgStore {
                             &(v.version as i64),
                             &codec::encode(v),
                             &value,
+                            &workflow.updated_at,
                         ],
                     )
                     .await
@@ -67,19 +86,56 @@ impl PgStore {
                 client
                     .query_opt(
                         PUT_SAME_VERSION,
-                        &[&workflow.id, &value, &(workflow.version as i64)],
+                        &[
+                            &workflow.id,
+                            &value,
+                            &(workflow.version as i64),
+                            &workflow.updated_at,
+                        ],
                     )
                     .await
             }
         }
         .map_err(db_error)?;
-        match row {
-            Some(_) => Ok(()),
-            None => Err(StoreError::Conflict(format!(
-                "workflow {} was changed on another node meanwhile",
-                workflow.id
-            ))),
-        }
+        changed_meanwhile(row.is_some(), workflow)
+    }
+
+    /// `update_workflow` on a shared database (`UPDATE_CHECKED`).
+    pub(super) async fn update_workflow_checked(
+        &self,
+        before: &Workflow,
+        workflow: &Workflow,
+        version: Option<&WorkflowVersion>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let number = version.map(|v| v.version as i64);
+        let encoded_version = version.map(codec::encode);
+        let row = client
+            .query_opt(
+                UPDATE_CHECKED,
+                &[
+                    &workflow.id,
+                    &number,
+                    &encoded_version,
+                    &codec::encode(workflow),
+                    &workflow.updated_at,
+                    &before.updated_at,
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+        changed_meanwhile(row.is_some(), workflow)
+    }
+}
+
+fn changed_meanwhile(written: bool, workflow: &Workflow) -> Result<(), StoreError> {
+    if written {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!(
+            "workflow {} was changed on another node meanwhile",
+            workflow.id
+        )))
     }
 }
 

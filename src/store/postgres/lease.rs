@@ -13,8 +13,10 @@
 //! * Anyone finding a shard expired takes it with epoch + 1. Progress writes of the old
 //!   holder carry the old epoch and are refused in their own transaction (`writer`).
 //! * Handing a shard back drains it first: for one lease length this daemon starts nothing
-//!   new there but keeps the lease (its steps in flight finish and record), then releases it
-//!   for another daemon to take on its next round.
+//!   new there but keeps the lease (steps in flight that end within it finish and record),
+//!   then releases it for another daemon to take on its next round. A step still running
+//!   past that (a slow HTTP call) may run again on the new holder: at least once, as after
+//!   a crash; its late record is refused by the epoch.
 //! * A clean shutdown releases every shard at once; after a `kill -9` the others wait for the
 //!   rows to expire: at most `lease_ms` plus one renewal interval.
 
@@ -57,6 +59,9 @@ pub struct LeaseState {
     held: Mutex<BTreeMap<u16, Held>>,
     /// Set by a clean shutdown's release: no round takes anything afterwards.
     closed: AtomicBool,
+    /// Held by a round and by the release: a round running when the daemon stops cannot
+    /// renew what the release just let go.
+    round_lock: tokio::sync::Mutex<()>,
     /// Shards taken since the start (`Store::shards_taken`).
     taken: AtomicU64,
 }
@@ -68,6 +73,7 @@ impl LeaseState {
             lease,
             held: Mutex::new(BTreeMap::new()),
             closed: AtomicBool::new(false),
+            round_lock: tokio::sync::Mutex::new(()),
             taken: AtomicU64::new(0),
         })
     }
@@ -162,9 +168,12 @@ async fn renew(
     let rows = client
         .query(
             &format!(
-                "UPDATE leases l SET expires_at_ms = {NOW_MS} + $3
+                "WITH locked AS (
+                     SELECT name FROM leases WHERE name = ANY($1) ORDER BY name FOR UPDATE)
+                 UPDATE leases l SET expires_at_ms = {NOW_MS} + $3
                  FROM unnest($1::text[], $2::bigint[]) AS h(name, epoch)
                  WHERE l.name = h.name AND l.epoch = h.epoch AND l.owner = $4
+                   AND l.name IN (SELECT name FROM locked)
                  RETURNING l.name"
             ),
             &[&names, &epochs, &lease_ms, &state.owner],
@@ -215,9 +224,12 @@ async fn release_rows(
     let epochs: Vec<i64> = shards.iter().map(|(_, e)| *e as i64).collect();
     client
         .execute(
-            "UPDATE leases l SET expires_at_ms = 0
+            "WITH locked AS (
+                 SELECT name FROM leases WHERE name = ANY($1) ORDER BY name FOR UPDATE)
+             UPDATE leases l SET expires_at_ms = 0
              FROM unnest($1::text[], $2::bigint[]) AS h(name, epoch)
-             WHERE l.name = h.name AND l.epoch = h.epoch AND l.owner = $3",
+             WHERE l.name = h.name AND l.epoch = h.epoch AND l.owner = $3
+               AND l.name IN (SELECT name FROM locked)",
             &[&names, &epochs, &state.owner],
         )
         .await
@@ -228,6 +240,7 @@ async fn release_rows(
 /// One round: heartbeat, renew, release what finished draining, then take or hand back
 /// shards toward the fair share.
 pub async fn round(client: &Client, state: &LeaseState) -> Result<(), StoreError> {
+    let _one_at_a_time = state.round_lock.lock().await;
     if state.closed.load(Ordering::Acquire) {
         return Ok(());
     }
@@ -338,10 +351,17 @@ pub fn spawn(config: Config, state: Arc<LeaseState>) {
             if client.as_ref().is_none_or(|c| c.is_closed()) {
                 client = connect(&config).await.ok();
             }
-            if let Some(c) = &client
-                && let Err(e) = round(c, &state).await
-            {
-                tracing::warn!(error = %e, "renewing the shard leases failed");
+            if let Some(c) = &client {
+                // Bounded: a database that went silent (a failover) must not hold the rounds
+                // for TCP's retransmission time; the connection is opened again instead.
+                match tokio::time::timeout(state.lease / 2, round(c, &state)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!(error = %e, "renewing the shard leases failed"),
+                    Err(_) => {
+                        tracing::warn!("renewing the shard leases timed out");
+                        client = None;
+                    }
+                }
             }
             tokio::time::sleep(every).await;
         }
@@ -352,6 +372,7 @@ pub fn spawn(config: Config, state: Arc<LeaseState>) {
 /// daemons need not wait for the leases to expire.
 pub async fn release(client: &Client, state: &LeaseState) -> Result<(), StoreError> {
     state.closed.store(true, Ordering::Release);
+    let _no_round = state.round_lock.lock().await;
     let held = state.held_epochs();
     release_rows(client, state, &held).await?;
     client

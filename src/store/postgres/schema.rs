@@ -136,6 +136,14 @@ pub const MIGRATIONS: &[(i32, &str)] = &[
     CREATE TABLE members (owner text PRIMARY KEY, expires_at_ms bigint NOT NULL);
     "#,
     ),
+    (
+        7,
+        r#"
+    -- A workflow's `updated_at`, for compare-and-set updates from daemons' cached catalogs
+    -- (NULL for rows written before: any update of those goes through once).
+    ALTER TABLE workflows ADD COLUMN updated_at_ms bigint;
+    "#,
+    ),
 ];
 
 /// The version this build expects.

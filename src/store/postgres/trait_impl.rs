@@ -101,6 +101,17 @@ impl Store for PgStore {
         Box::pin(PgStore::put_workflow_checked(self, workflow, version))
     }
 
+    fn update_workflow<'a>(
+        &'a self,
+        before: &'a Workflow,
+        workflow: &'a Workflow,
+        version: Option<&'a WorkflowVersion>,
+    ) -> StoreFuture<'a, ()> {
+        Box::pin(PgStore::update_workflow_checked(
+            self, before, workflow, version,
+        ))
+    }
+
     fn record_workflow_version<'a>(&'a self, version: &'a WorkflowVersion) -> StoreFuture<'a, ()> {
         Box::pin(self.statements(vec![jobs::record_version(version)]))
     }
