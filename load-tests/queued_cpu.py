@@ -19,6 +19,29 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as lt  # noqa: E402  (the shared load-test helpers)
 
 
+def user_system_seconds(pid):
+    """User and system CPU time of a process so far, apart: the kernel's share (sockets,
+    wake-ups between threads, the WAL) is not seen by instruction counts."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def context_switches(pid):
+    """Voluntary + involuntary context switches of every thread of a process so far."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                for line in f:
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+        except FileNotFoundError:
+            pass  # a thread that ended meanwhile
+    return total
+
+
 def main():
     overrides = dict(arg.split("=", 1) for arg in sys.argv[1:])
     admin = "queued-cpu-admin-token-0123456789"
@@ -33,10 +56,15 @@ def main():
         lt.wait_drained(base)
         rounds = []
         for _ in range(3):
+            (u0, s0), cs0 = user_system_seconds(proc.pid), context_switches(proc.pid)
             r = lt.closed_loop(proc, base, url, 8)
+            (u1, s1), cs1 = user_system_seconds(proc.pid), context_switches(proc.pid)
             accepted = max(1, r["requests"] - r["non_2xx"])
             rounds.append({"accepted_per_s": round(r["rps"]), "refused": r["non_2xx"],
                            "cpu_us_per_accepted_event": round(r["cpu_us_per_request"] * r["requests"] / accepted, 1),
+                           "user_us_per_accepted_event": round((u1 - u0) / accepted * 1e6, 1),
+                           "system_us_per_accepted_event": round((s1 - s0) / accepted * 1e6, 1),
+                           "context_switches_per_accepted_event": round((cs1 - cs0) / accepted, 2),
                            "completed_per_s": round(r["completed_per_s"])})
             lt.wait_drained(base)
         print(json.dumps({"settings": overrides, "rounds": rounds}, indent=2))

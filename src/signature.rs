@@ -103,8 +103,42 @@ fn standard_mac(key: &[u8], msg_id: &str, timestamp: &str, body: &[u8]) -> HmacS
 
 /// The `webhook-signature` value a Standard Webhooks sender writes: `v1,<base64 MAC>`.
 pub fn sign_standard_webhook(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> String {
-    let m = standard_mac(&standard_key(secret), msg_id, timestamp, body);
-    format!("v1,{}", base64_encode(&m.finalize().into_bytes()))
+    Signer::new(secret).sign_standard_webhook(msg_id, timestamp, body)
+}
+
+/// Both outgoing signatures of one secret, keyed once. Keying an HMAC hashes the key's
+/// inner and outer pads (two SHA-256 blocks each) and the Standard Webhooks key is base64 to
+/// decode first: done once per secret instead of once per request, each signature then costs
+/// only the hashing of what it signs.
+#[derive(Clone)]
+pub struct Signer {
+    hex: HmacSha256,
+    standard: HmacSha256,
+}
+
+impl Signer {
+    pub fn new(secret: &str) -> Signer {
+        Signer {
+            hex: mac(secret.as_bytes()),
+            standard: mac(&standard_key(secret)),
+        }
+    }
+
+    /// As [`sign_hex`].
+    pub fn sign_hex(&self, body: &[u8]) -> String {
+        let mut m = self.hex.clone();
+        m.update(body);
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    /// As [`sign_standard_webhook`].
+    pub fn sign_standard_webhook(&self, msg_id: &str, timestamp: &str, body: &[u8]) -> String {
+        let mut m = self.standard.clone();
+        for part in [msg_id.as_bytes(), b".", timestamp.as_bytes(), b".", body] {
+            m.update(part);
+        }
+        format!("v1,{}", base64_encode(&m.finalize().into_bytes()))
+    }
 }
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -167,6 +201,30 @@ mod tests {
             sign_hex("Jefe", b"what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+
+    #[test]
+    fn a_keyed_signer_signs_as_the_one_shot_functions_every_time() {
+        let signer = Signer::new("Jefe");
+        for _ in 0..2 {
+            assert_eq!(
+                signer.sign_hex(b"what do ya want for nothing?"),
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+            );
+        }
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let signer = Signer::new(secret);
+        for body in [&b"{}"[..], b"", b"{\"a\":1}"] {
+            assert_eq!(signer.sign_hex(body), sign_hex(secret, body));
+            let header = signer.sign_standard_webhook("msg_1", "1700000000", body);
+            assert!(verify_standard_webhook(
+                secret,
+                "msg_1",
+                "1700000000",
+                body,
+                &header
+            ));
+        }
     }
 
     #[test]

@@ -2,16 +2,19 @@
 //! actor on first use, again after it stopped for being idle, and restarting one whose task
 //! ended (a panic in its loop).
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 
 use tokio::sync::mpsc;
 
 use super::workflow::{self, ActorHandle, WorkflowMsg};
 use super::{DispatcherMsg, Engine, Job};
+use crate::fasthash::FastMap;
+
+/// Live workflow actors by workflow id (looked up once per execution).
+type Actors = FastMap<String, ActorHandle>;
 
 pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<DispatcherMsg>, engine: Engine) {
-    let mut actors: HashMap<String, ActorHandle> = HashMap::new();
+    let mut actors = Actors::default();
     while let Some(msg) = rx.recv().await {
         match msg {
             DispatcherMsg::Run(job) => route(&mut actors, &engine, job),
@@ -39,7 +42,7 @@ pub(super) async fn run(mut rx: mpsc::UnboundedReceiver<DispatcherMsg>, engine: 
     }
 }
 
-fn route(actors: &mut HashMap<String, ActorHandle>, engine: &Engine, job: Box<Job>) {
+fn route(actors: &mut Actors, engine: &Engine, job: Box<Job>) {
     let workflow_id = job.execution.workflow_id.clone();
     let mut msg = WorkflowMsg::Run(job);
     // Two tries: the second after replacing an actor found dead.

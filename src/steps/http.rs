@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 
 use super::StepOutcome;
 use super::ssrf::{self, REFUSED};
-use crate::signature::{SIGNATURE_HEADER, sign_hex, sign_standard_webhook};
+use crate::fasthash::FastMap;
+use crate::signature::{SIGNATURE_HEADER, Signer};
 
 /// A rendered request, ready to send.
 #[derive(Debug, Clone)]
@@ -34,7 +35,12 @@ pub struct HttpCaller {
     client: reqwest::Client,
     allow: Arc<Vec<IpNet>>,
     max_response_bytes: usize,
+    /// Keyed signers by secret: an account's keys are prepared once, not per request.
+    signers: std::sync::Mutex<FastMap<String, Arc<Signer>>>,
 }
+
+/// Signers kept at most; the cache starts over when full (a rotated secret's entry goes then).
+const SIGNERS_KEPT: usize = 4096;
 
 /// How names become addresses: the system resolver, or in tests a resolver whose answers
 /// change between lookups (DNS rebinding).
@@ -128,7 +134,24 @@ impl HttpCaller {
             client,
             allow,
             max_response_bytes,
+            signers: Default::default(),
         }
+    }
+
+    fn signer(&self, secret: &str) -> Arc<Signer> {
+        let mut signers = self
+            .signers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(signer) = signers.get(secret) {
+            return signer.clone();
+        }
+        if signers.len() >= SIGNERS_KEPT {
+            signers.clear();
+        }
+        let signer = Arc::new(Signer::new(secret));
+        signers.insert(secret.to_string(), signer.clone());
+        signer
     }
 
     pub async fn call(&self, req: RenderedRequest, signing_secret: &str) -> StepOutcome {
@@ -144,7 +167,8 @@ impl HttpCaller {
             Ok(m) => m,
             Err(_) => return StepOutcome::Failed(format!("method '{}' is invalid", req.method)),
         };
-        let signature = sign_hex(signing_secret, &req.body);
+        let signer = self.signer(signing_secret);
+        let signature = signer.sign_hex(&req.body);
         let mut builder = self.client.request(method, url).timeout(req.timeout);
         let mut has_content_type = false;
         for (k, v) in &req.headers {
@@ -155,8 +179,7 @@ impl HttpCaller {
             builder = builder.header("Content-Type", "application/json");
         }
         let timestamp = (crate::timefmt::now_ms() / 1000).to_string();
-        let standard =
-            sign_standard_webhook(signing_secret, &req.message_id, &timestamp, &req.body);
+        let standard = signer.sign_standard_webhook(&req.message_id, &timestamp, &req.body);
         builder = builder
             .header(SIGNATURE_HEADER, signature)
             .header("webhook-id", req.message_id.as_str())

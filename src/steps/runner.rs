@@ -74,6 +74,35 @@ pub fn pending_steps<'a>(kinds: impl Iterator<Item = &'a str>) -> Vec<StepRecord
         .collect()
 }
 
+/// The metrics of one action type's attempts with one outcome.
+struct AttemptSeries {
+    attempts: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+/// Registered once per action type and outcome: a labelled lookup per attempt cost more
+/// than the recording.
+fn attempt_series(kind: &'static str, ok: bool) -> &'static AttemptSeries {
+    const KINDS: [&str; 5] = ["filter", "transform", "send_email", "http_request", "delay"];
+    static SERIES: std::sync::OnceLock<Vec<[AttemptSeries; 2]>> = std::sync::OnceLock::new();
+    let series = SERIES.get_or_init(|| {
+        KINDS
+            .iter()
+            .map(|&action| {
+                ["error", "success"].map(|outcome| AttemptSeries {
+                    attempts: metrics::counter!("botcadence_engine_action_attempts_total", "action" => action, "outcome" => outcome),
+                    duration: metrics::histogram!("botcadence_engine_action_duration_seconds", "action" => action, "outcome" => outcome),
+                })
+            })
+            .collect()
+    });
+    let index = KINDS
+        .iter()
+        .position(|&k| k == kind)
+        .expect("every action kind has its metric series");
+    &series[index][usize::from(ok)]
+}
+
 fn has_effects(action: &ActionSpec) -> bool {
     matches!(
         action,
@@ -210,10 +239,9 @@ pub async fn run<C: Checkpoint>(
                 outcome,
                 StepOutcome::Done(_) | StepOutcome::Stop(_) | StepOutcome::Suspend { .. }
             );
-            let label = if ok { "success" } else { "error" };
-            metrics::counter!("botcadence_engine_action_attempts_total", "action" => kind, "outcome" => label).increment(1);
-            metrics::histogram!("botcadence_engine_action_duration_seconds", "action" => kind, "outcome" => label)
-                .record(t0.elapsed().as_secs_f64());
+            let series = attempt_series(kind, ok);
+            series.attempts.increment(1);
+            series.duration.record(t0.elapsed().as_secs_f64());
             match outcome {
                 StepOutcome::Retryable { error, retry_after }
                     if attempt < spec.retry.max_attempts =>
