@@ -5,11 +5,22 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http_body_util::{BodyExt, Full};
+use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::{Method, Request, StatusCode, Uri};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
+use hyper_util::rt::TokioExecutor;
 use ipnet::IpNet;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use serde_json::{Value, json};
+use url::Url;
 
 use super::StepOutcome;
 use super::ssrf::{self, REFUSED};
@@ -31,9 +42,15 @@ pub struct RenderedRequest {
     pub message_id: String,
 }
 
+type Connector = HttpsConnector<HttpConnector<GuardedResolver>>;
+
+/// The HTTP client of `http_request`: hyper's pooled client (keep-alive, HTTP/1.1, TLS by
+/// rustls with the webpki roots) behind the guarded resolver. Redirects are followed here,
+/// not by the client, so each hop's target is checked before anything connects to it.
 pub struct HttpCaller {
-    client: reqwest::Client,
+    client: Client<Connector, Full<Bytes>>,
     allow: Arc<Vec<IpNet>>,
+    max_redirects: usize,
     max_response_bytes: usize,
     /// Keyed signers by secret: an account's keys are prepared once, not per request.
     signers: std::sync::Mutex<FastMap<String, Arc<Signer>>>,
@@ -41,6 +58,8 @@ pub struct HttpCaller {
 
 /// Signers kept at most; the cache starts over when full (a rotated secret's entry goes then).
 const SIGNERS_KEPT: usize = 4096;
+
+const USER_AGENT: &str = concat!("botcadence/", env!("CARGO_PKG_VERSION"));
 
 /// How names become addresses: the system resolver, or in tests a resolver whose answers
 /// change between lookups (DNS rebinding).
@@ -58,14 +77,26 @@ fn system_lookup() -> Lookup {
 
 /// Resolves names, then drops every refused address. The client connects only to the
 /// addresses returned here, resolved for that very connection, so an answer that changes
-/// after an earlier check (rebinding) is checked again before anything connects.
+/// after an earlier check (rebinding) is checked again before anything connects. (Literal
+/// addresses never reach a resolver: they are checked before the request is made.)
+#[derive(Clone)]
 struct GuardedResolver {
     allow: Arc<Vec<IpNet>>,
     lookup: Lookup,
 }
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+type ResolveError = Box<dyn std::error::Error + Send + Sync>;
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = ResolveError;
+    type Future = BoxFuture<'static, Result<Self::Response, ResolveError>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), ResolveError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
         let allow = self.allow.clone();
         let lookup = self.lookup.clone();
         Box::pin(async move {
@@ -78,21 +109,51 @@ impl Resolve for GuardedResolver {
             if addrs.is_empty() {
                 return Err(format!("{host}: every address is {REFUSED}").into());
             }
-            Ok(Box::new(addrs.into_iter()) as Addrs)
+            Ok(addrs.into_iter())
         })
     }
 }
 
-fn literal_ip(url: &reqwest::Url) -> Option<IpAddr> {
-    let host = url.host_str()?;
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()
+fn literal_ip(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
 }
 
-fn url_refused(url: &reqwest::Url, allow: &[IpNet]) -> bool {
+fn url_refused(url: &Url, allow: &[IpNet]) -> bool {
     literal_ip(url).is_some_and(|ip| !ssrf::is_allowed(ip, allow))
+}
+
+/// Headers a redirect to another origin must not carry (as browsers and curl do).
+fn is_sensitive(name: &HeaderName) -> bool {
+    [
+        header::AUTHORIZATION,
+        header::COOKIE,
+        header::PROXY_AUTHORIZATION,
+        header::WWW_AUTHENTICATE,
+    ]
+    .contains(name)
+}
+
+fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host_str() == b.host_str()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
+/// One hop of a request: what is sent to one URL.
+struct Hop {
+    method: Method,
+    url: Url,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+}
+
+enum Answer {
+    Final(hyper::Response<hyper::body::Incoming>),
+    Redirect(Url, StatusCode),
 }
 
 impl HttpCaller {
@@ -108,31 +169,28 @@ impl HttpCaller {
         lookup: Lookup,
     ) -> HttpCaller {
         let allow = Arc::new(allow);
-        let redirect_allow = allow.clone();
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= max_redirects {
-                attempt.error(format!("more than {max_redirects} redirects"))
-            } else if url_refused(attempt.url(), &redirect_allow) {
-                attempt.error(format!("redirect target {REFUSED}"))
-            } else {
-                attempt.follow()
-            }
+        let mut http = HttpConnector::new_with_resolver(GuardedResolver {
+            allow: allow.clone(),
+            lookup,
         });
-        let client = reqwest::Client::builder()
-            .dns_resolver(Arc::new(GuardedResolver {
-                allow: allow.clone(),
-                lookup,
-            }))
-            // A proxy from HTTP_PROXY / HTTPS_PROXY / ALL_PROXY would resolve and connect in
-            // our place, out of the guarded resolver's sight: never use one.
-            .no_proxy()
-            .redirect(policy)
-            .user_agent(concat!("botcadence/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("the HTTP client configuration is static and valid");
+        // https URLs pass through this connector to the TLS layer around it.
+        http.enforce_http(false);
+        http.set_nodelay(true);
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
+            .expect("ring supports the default TLS versions")
+            .https_or_http()
+            .enable_http1()
+            .wrap_connector(http);
+        // No proxy is ever used: a proxy would resolve and connect in our place, out of the
+        // guarded resolver's sight.
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build(tls);
         HttpCaller {
             client,
             allow,
+            max_redirects,
             max_response_bytes,
             signers: Default::default(),
         }
@@ -155,7 +213,7 @@ impl HttpCaller {
     }
 
     pub async fn call(&self, req: RenderedRequest, signing_secret: &str) -> StepOutcome {
-        let url = match reqwest::Url::parse(&req.url) {
+        let url = match Url::parse(&req.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
             Ok(_) => return StepOutcome::Failed(format!("url '{}' is not http(s)", req.url)),
             Err(e) => return StepOutcome::Failed(format!("url '{}': {e}", req.url)),
@@ -163,61 +221,195 @@ impl HttpCaller {
         if url_refused(&url, &self.allow) {
             return StepOutcome::Failed(format!("{}: destination {REFUSED}", req.url));
         }
-        let method = match reqwest::Method::from_bytes(req.method.as_bytes()) {
+        let method = match Method::from_bytes(req.method.as_bytes()) {
             Ok(m) => m,
             Err(_) => return StepOutcome::Failed(format!("method '{}' is invalid", req.method)),
         };
         let signer = self.signer(signing_secret);
-        let signature = signer.sign_hex(&req.body);
-        let mut builder = self.client.request(method, url).timeout(req.timeout);
+        let timestamp = (crate::timefmt::now_ms() / 1000).to_string();
+        let mut headers = Vec::with_capacity(req.headers.len() + 6);
         let mut has_content_type = false;
         for (k, v) in &req.headers {
-            has_content_type |= k.eq_ignore_ascii_case("content-type");
-            builder = builder.header(k.as_str(), v.as_str());
+            let name = match HeaderName::from_bytes(k.as_bytes()) {
+                Ok(name) => name,
+                Err(e) => return StepOutcome::Failed(format!("header '{k}': {e}")),
+            };
+            let value = match HeaderValue::from_str(v) {
+                Ok(value) => value,
+                Err(e) => return StepOutcome::Failed(format!("header '{k}': {e}")),
+            };
+            has_content_type |= name == header::CONTENT_TYPE;
+            headers.push((name, value));
         }
         if req.json_body && !has_content_type {
-            builder = builder.header("Content-Type", "application/json");
+            headers.push((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ));
         }
-        let timestamp = (crate::timefmt::now_ms() / 1000).to_string();
-        let standard = signer.sign_standard_webhook(&req.message_id, &timestamp, &req.body);
-        builder = builder
-            .header(SIGNATURE_HEADER, signature)
-            .header("webhook-id", req.message_id.as_str())
-            .header("webhook-timestamp", timestamp)
-            .header("webhook-signature", standard)
-            .body(req.body);
-
-        let mut response = match builder.send().await {
-            Ok(r) => r,
-            Err(e) => return classify_send_error(&e),
+        let computed = [
+            (SIGNATURE_HEADER, signer.sign_hex(&req.body)),
+            ("webhook-id", req.message_id.clone()),
+            (
+                "webhook-signature",
+                signer.sign_standard_webhook(&req.message_id, &timestamp, &req.body),
+            ),
+            ("webhook-timestamp", timestamp),
+        ];
+        for (name, value) in computed {
+            let name = HeaderName::from_bytes(name.as_bytes()).expect("a valid header name");
+            match HeaderValue::try_from(value) {
+                Ok(value) => headers.push((name, value)),
+                Err(e) => return StepOutcome::Failed(format!("header '{name}': {e}")),
+            }
+        }
+        let hop = Hop {
+            method,
+            url,
+            headers,
+            body: Bytes::from(req.body),
         };
+        match tokio::time::timeout(req.timeout, self.exchange(hop)).await {
+            Ok(outcome) => outcome,
+            Err(_) => StepOutcome::Retryable {
+                error: format!(
+                    "{}: timed out after {} ms",
+                    req.url,
+                    req.timeout.as_millis()
+                ),
+                retry_after: None,
+            },
+        }
+    }
+
+    /// Sends a request, following redirects, and reads the answer.
+    async fn exchange(&self, mut hop: Hop) -> StepOutcome {
+        let mut redirects = 0;
+        let response = loop {
+            match self.send(&hop).await {
+                Ok(Answer::Final(response)) => break response,
+                Ok(Answer::Redirect(next, status)) => {
+                    if redirects >= self.max_redirects {
+                        return StepOutcome::Failed(format!(
+                            "{}: more than {} redirects",
+                            hop.url, self.max_redirects
+                        ));
+                    }
+                    redirects += 1;
+                    if !matches!(next.scheme(), "http" | "https") {
+                        return StepOutcome::Failed(format!("redirect to '{next}' is not http(s)"));
+                    }
+                    if url_refused(&next, &self.allow) {
+                        return StepOutcome::Failed(format!(
+                            "{}: redirect target {REFUSED}",
+                            hop.url
+                        ));
+                    }
+                    if !same_origin(&hop.url, &next) {
+                        hop.headers.retain(|(name, _)| !is_sensitive(name));
+                    }
+                    // A 303 turns into a GET without a body, and so does a POST answered with
+                    // 301 or 302 (as browsers do); 307 and 308 repeat the request as it was.
+                    let to_get = match status {
+                        StatusCode::SEE_OTHER => hop.method != Method::HEAD,
+                        StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND => {
+                            hop.method == Method::POST
+                        }
+                        _ => false,
+                    };
+                    if to_get {
+                        hop.method = Method::GET;
+                        hop.body = Bytes::new();
+                        hop.headers.retain(|(name, _)| {
+                            *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH
+                        });
+                    }
+                    hop.url = next;
+                }
+                Err(outcome) => return outcome,
+            }
+        };
+        self.read(response).await
+    }
+
+    /// One request to one URL: the answer, or where it redirects to.
+    async fn send(&self, hop: &Hop) -> Result<Answer, StepOutcome> {
+        let uri: Uri = hop
+            .url
+            .as_str()
+            .parse()
+            .map_err(|e| StepOutcome::Failed(format!("url '{}': {e}", hop.url)))?;
+        let mut request = Request::new(Full::new(hop.body.clone()));
+        *request.method_mut() = hop.method.clone();
+        *request.uri_mut() = uri;
+        let headers = request.headers_mut();
+        headers.reserve(hop.headers.len() + 1);
+        for (name, value) in &hop.headers {
+            headers.append(name.clone(), value.clone());
+        }
+        headers
+            .entry(header::USER_AGENT)
+            .or_insert(HeaderValue::from_static(USER_AGENT));
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| classify_send_error(&hop.url, &e))?;
+        let status = response.status();
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok());
+            if let Some(location) = location {
+                return match hop.url.join(location) {
+                    Ok(next) => Ok(Answer::Redirect(next, status)),
+                    Err(e) => Err(StepOutcome::Failed(format!(
+                        "{}: redirect to '{location}': {e}",
+                        hop.url
+                    ))),
+                };
+            }
+        }
+        Ok(Answer::Final(response))
+    }
+
+    /// The outcome of a final answer: its status and (up to the limit) its body.
+    async fn read(&self, response: hyper::Response<hyper::body::Incoming>) -> StepOutcome {
         let status = response.status();
         let retry_after = response
             .headers()
-            .get(reqwest::header::RETRY_AFTER)
+            .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let mut body = Vec::new();
+        let mut body = response.into_body();
+        let mut bytes = Vec::new();
         let mut truncated = false;
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
-                    let room = self.max_response_bytes.saturating_sub(body.len());
-                    if chunk.len() > room {
-                        body.extend_from_slice(&chunk[..room]);
-                        truncated = true;
-                        break;
-                    }
-                    body.extend_from_slice(&chunk);
+        while let Some(frame) = body.frame().await {
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(e) => {
+                    return StepOutcome::Retryable {
+                        error: error_text("reading the response", &e),
+                        retry_after: None,
+                    };
                 }
-                Ok(None) => break,
-                Err(e) => return classify_send_error(&e),
+            };
+            let Ok(chunk) = frame.into_data() else {
+                continue; // trailers
+            };
+            let room = self.max_response_bytes.saturating_sub(bytes.len());
+            if chunk.len() > room {
+                bytes.extend_from_slice(&chunk[..room]);
+                truncated = true;
+                break;
             }
+            bytes.extend_from_slice(&chunk);
         }
         let output = json!({
             "status": status.as_u16(),
-            "body": String::from_utf8_lossy(&body),
+            "body": String::from_utf8_lossy(&bytes),
             "truncated": truncated,
         });
         if status.is_server_error() || status.as_u16() == 429 {
@@ -233,15 +425,21 @@ impl HttpCaller {
     }
 }
 
-fn classify_send_error(e: &reqwest::Error) -> StepOutcome {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+/// An error and its causes, joined.
+fn error_text(context: &str, e: &dyn std::error::Error) -> String {
+    let mut text = format!("{context}: {e}");
+    let mut source = e.source();
     while let Some(s) = source {
         text.push_str(": ");
         text.push_str(&s.to_string());
         source = s.source();
     }
-    if text.contains(REFUSED) || e.is_builder() {
+    text
+}
+
+fn classify_send_error(url: &Url, e: &hyper_util::client::legacy::Error) -> StepOutcome {
+    let text = error_text(&format!("error sending request for url ({url})"), e);
+    if text.contains(REFUSED) {
         StepOutcome::Failed(text)
     } else {
         // Timeouts, refused connections, resets: worth another attempt.
@@ -458,5 +656,105 @@ mod tests {
         );
         assert_eq!(allowed.load(Ordering::SeqCst), 1);
         assert_eq!(internal.load(Ordering::SeqCst), 0);
+    }
+
+    /// A server answering by path: `/see-other` → 303 to `/landed` on the same origin,
+    /// `/moved-away` → 307 to `other` (another origin); `/landed` → 200. Records each request's
+    /// first line and whether it carried `authorization`.
+    async fn redirecting_server(
+        other: Option<String>,
+        seen: Arc<std::sync::Mutex<Vec<String>>>,
+    ) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                let seen = seen.clone();
+                let other = other.clone();
+                tokio::spawn(async move {
+                    let mut buf = vec![0u8; 8192];
+                    let n = socket.read(&mut buf).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                    let line = head.lines().next().unwrap_or("").to_string();
+                    let auth = head.contains("\r\nauthorization:");
+                    seen.lock().unwrap().push(format!("{line} auth={auth}"));
+                    let answer = if line.contains("/see-other") {
+                        "HTTP/1.1 303 See Other\r\nlocation: /landed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string()
+                    } else if line.contains("/moved-away") {
+                        format!(
+                            "HTTP/1.1 307 Temporary Redirect\r\nlocation: {}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                            other.unwrap_or_default()
+                        )
+                    } else {
+                        "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+                            .to_string()
+                    };
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn redirects_change_method_and_drop_credentials_as_browsers_do() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let target = redirecting_server(None, seen.clone()).await;
+        let port = redirecting_server(
+            Some(format!("http://localhost:{target}/landed")),
+            seen.clone(),
+        )
+        .await;
+        let caller = HttpCaller::with_lookup(
+            vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
+            5,
+            1024,
+            literal_dns(),
+        );
+        let post = |path: &str| RenderedRequest {
+            method: "POST".into(),
+            headers: vec![("Authorization".into(), "Bearer t".into())],
+            body: b"{}".to_vec(),
+            ..request(format!("http://127.0.0.1:{port}{path}"))
+        };
+        // 303: a GET of the new location, credentials kept on the same origin.
+        let outcome = caller.call(post("/see-other"), "whsec_x").await;
+        assert!(matches!(outcome, StepOutcome::Done(_)), "{outcome:?}");
+        // 307 to another origin: the same method, without the credentials.
+        let outcome = caller.call(post("/moved-away"), "whsec_x").await;
+        assert!(matches!(outcome, StepOutcome::Done(_)), "{outcome:?}");
+        let seen = seen.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            [
+                "post /see-other http/1.1 auth=true",
+                "get /landed http/1.1 auth=true",
+                "post /moved-away http/1.1 auth=true",
+                "post /landed http/1.1 auth=false",
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_redirect_loop_stops_at_the_limit() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let port = redirecting_server(None, seen.clone()).await;
+        let caller = HttpCaller::with_lookup(
+            vec!["127.0.0.1/32".parse().unwrap()],
+            0,
+            1024,
+            literal_dns(),
+        );
+        let outcome = caller
+            .call(
+                request(format!("http://127.0.0.1:{port}/see-other")),
+                "whsec_x",
+            )
+            .await;
+        match outcome {
+            StepOutcome::Failed(e) => assert!(e.contains("more than 0 redirects"), "{e}"),
+            other => panic!("followed a redirect past the limit: {other:?}"),
+        }
+        assert_eq!(seen.lock().unwrap().len(), 1);
     }
 }
