@@ -17,7 +17,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::connect::dns::Name;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use ipnet::IpNet;
 use serde_json::{Value, json};
 use url::Url;
@@ -137,6 +137,40 @@ fn is_sensitive(name: &HeaderName) -> bool {
     .contains(name)
 }
 
+/// The redirects that are followed (as browsers and reqwest do); any other 3xx is the answer.
+fn is_followed(status: StatusCode) -> bool {
+    matches!(
+        status,
+        StatusCode::MOVED_PERMANENTLY
+            | StatusCode::FOUND
+            | StatusCode::SEE_OTHER
+            | StatusCode::TEMPORARY_REDIRECT
+            | StatusCode::PERMANENT_REDIRECT
+    )
+}
+
+/// Takes `user:password@` out of a URL: they are sent as `Authorization: Basic`, never in a
+/// request line and never in an error message.
+fn take_credentials(mut url: Url) -> (Url, Option<HeaderValue>) {
+    if url.username().is_empty() && url.password().is_none() {
+        return (url, None);
+    }
+    let decode = |s: &str| percent_encoding::percent_decode_str(s).collect::<Vec<u8>>();
+    let mut pair = decode(url.username());
+    pair.push(b':');
+    pair.extend(decode(url.password().unwrap_or("")));
+    let value = HeaderValue::try_from(format!("Basic {}", crate::signature::base64_encode(&pair)))
+        .ok()
+        .map(|mut v| {
+            v.set_sensitive(true);
+            v
+        });
+    // Neither can fail on an http(s) URL, which always has a host.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    (url, value)
+}
+
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
@@ -176,6 +210,7 @@ impl HttpCaller {
         // https URLs pass through this connector to the TLS layer around it.
         http.enforce_http(false);
         http.set_nodelay(true);
+        http.set_keepalive(Some(Duration::from_secs(15)));
         let tls = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_webpki_roots(Arc::new(rustls::crypto::ring::default_provider()))
             .expect("ring supports the default TLS versions")
@@ -185,6 +220,9 @@ impl HttpCaller {
         // No proxy is ever used: a proxy would resolve and connect in our place, out of the
         // guarded resolver's sight.
         let client = Client::builder(TokioExecutor::new())
+            // The timer lets the pool close idle connections on its own, not only when their
+            // host is called again.
+            .pool_timer(TokioTimer::new())
             .pool_idle_timeout(Duration::from_secs(90))
             .build(tls);
         HttpCaller {
@@ -218,8 +256,9 @@ impl HttpCaller {
             Ok(_) => return StepOutcome::Failed(format!("url '{}' is not http(s)", req.url)),
             Err(e) => return StepOutcome::Failed(format!("url '{}': {e}", req.url)),
         };
+        let (url, basic_auth) = take_credentials(url);
         if url_refused(&url, &self.allow) {
-            return StepOutcome::Failed(format!("{}: destination {REFUSED}", req.url));
+            return StepOutcome::Failed(format!("{url}: destination {REFUSED}"));
         }
         let method = match Method::from_bytes(req.method.as_bytes()) {
             Ok(m) => m,
@@ -240,6 +279,14 @@ impl HttpCaller {
             };
             has_content_type |= name == header::CONTENT_TYPE;
             headers.push((name, value));
+        }
+        if let Some(credentials) = basic_auth {
+            if !headers
+                .iter()
+                .any(|(name, _)| name == header::AUTHORIZATION)
+            {
+                headers.push((header::AUTHORIZATION, credentials));
+            }
         }
         if req.json_body && !has_content_type {
             headers.push((
@@ -263,6 +310,7 @@ impl HttpCaller {
                 Err(e) => return StepOutcome::Failed(format!("header '{name}': {e}")),
             }
         }
+        let url_text = url.to_string();
         let hop = Hop {
             method,
             url,
@@ -272,11 +320,7 @@ impl HttpCaller {
         match tokio::time::timeout(req.timeout, self.exchange(hop)).await {
             Ok(outcome) => outcome,
             Err(_) => StepOutcome::Retryable {
-                error: format!(
-                    "{}: timed out after {} ms",
-                    req.url,
-                    req.timeout.as_millis()
-                ),
+                error: format!("{url_text}: timed out after {} ms", req.timeout.as_millis()),
                 retry_after: None,
             },
         }
@@ -321,10 +365,16 @@ impl HttpCaller {
                         hop.method = Method::GET;
                         hop.body = Bytes::new();
                         hop.headers.retain(|(name, _)| {
-                            *name != header::CONTENT_TYPE && *name != header::CONTENT_LENGTH
+                            ![
+                                header::CONTENT_TYPE,
+                                header::CONTENT_LENGTH,
+                                header::CONTENT_ENCODING,
+                                header::TRANSFER_ENCODING,
+                            ]
+                            .contains(name)
                         });
                     }
-                    hop.url = next;
+                    hop.url = take_credentials(next).0;
                 }
                 Err(outcome) => return outcome,
             }
@@ -350,13 +400,16 @@ impl HttpCaller {
         headers
             .entry(header::USER_AGENT)
             .or_insert(HeaderValue::from_static(USER_AGENT));
+        headers
+            .entry(header::ACCEPT)
+            .or_insert(HeaderValue::from_static("*/*"));
         let response = self
             .client
             .request(request)
             .await
             .map_err(|e| classify_send_error(&hop.url, &e))?;
         let status = response.status();
-        if status.is_redirection() {
+        if is_followed(status) {
             let location = response
                 .headers()
                 .get(header::LOCATION)
@@ -678,7 +731,9 @@ mod tests {
                     let line = head.lines().next().unwrap_or("").to_string();
                     let auth = head.contains("\r\nauthorization:");
                     seen.lock().unwrap().push(format!("{line} auth={auth}"));
-                    let answer = if line.contains("/see-other") {
+                    let answer = if line.contains("/multiple-choices") {
+                        "HTTP/1.1 300 Multiple Choices\r\nlocation: /landed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string()
+                    } else if line.contains("/see-other") {
                         "HTTP/1.1 303 See Other\r\nlocation: /landed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_string()
                     } else if line.contains("/moved-away") {
                         format!(
@@ -756,5 +811,74 @@ mod tests {
             other => panic!("followed a redirect past the limit: {other:?}"),
         }
         assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn only_the_five_redirect_statuses_are_followed() {
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let port = redirecting_server(None, seen.clone()).await;
+        let caller = HttpCaller::with_lookup(
+            vec!["127.0.0.1/32".parse().unwrap()],
+            5,
+            1024,
+            literal_dns(),
+        );
+        let outcome = caller
+            .call(
+                request(format!("http://127.0.0.1:{port}/multiple-choices")),
+                "whsec_x",
+            )
+            .await;
+        match outcome {
+            StepOutcome::Done(output) => assert_eq!(output["status"], 300),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(seen.lock().unwrap().len(), 1);
+    }
+
+    /// `user:password@` in a URL is sent as Basic credentials, never in the request line, and
+    /// never shown in an error.
+    #[tokio::test]
+    async fn credentials_in_the_url_become_basic_authorization() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let head = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 8192];
+            let n = socket.read(&mut buf).await.unwrap();
+            let _ = socket
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+            String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase()
+        });
+        let caller = HttpCaller::with_lookup(
+            vec!["127.0.0.1/32".parse().unwrap()],
+            5,
+            1024,
+            literal_dns(),
+        );
+        let outcome = caller
+            .call(
+                request(format!("http://al%40ice:s3cr%3At@127.0.0.1:{port}/in")),
+                "whsec_x",
+            )
+            .await;
+        assert!(matches!(outcome, StepOutcome::Done(_)), "{outcome:?}");
+        let head = head.await.unwrap();
+        assert!(head.starts_with("get /in http/1.1\r\n"), "{head}");
+        // base64("al@ice:s3cr:t")
+        assert!(
+            head.contains("\r\nauthorization: basic ywxaawnlonmzy3i6da==\r\n"),
+            "{head}"
+        );
+        // Nothing listens on a refused address: the error names the URL without the password.
+        let refused = HttpCaller::with_lookup(vec![], 5, 1024, literal_dns());
+        match refused
+            .call(request("http://bob:hunter2@127.0.0.1:1/".into()), "whsec_x")
+            .await
+        {
+            StepOutcome::Failed(e) => assert!(!e.contains("hunter2"), "{e}"),
+            other => panic!("{other:?}"),
+        }
     }
 }
