@@ -310,27 +310,31 @@ impl HttpCaller {
                 Err(e) => return StepOutcome::Failed(format!("header '{name}': {e}")),
             }
         }
-        let url_text = url.to_string();
-        let hop = Hop {
+        let mut hop = Hop {
             method,
             url,
             headers,
             body: Bytes::from(req.body),
         };
-        match tokio::time::timeout(req.timeout, self.exchange(hop)).await {
+        match tokio::time::timeout(req.timeout, self.exchange(&mut hop)).await {
             Ok(outcome) => outcome,
             Err(_) => StepOutcome::Retryable {
-                error: format!("{url_text}: timed out after {} ms", req.timeout.as_millis()),
+                // The hop that was under way: after a redirect, not the URL first called.
+                error: format!(
+                    "{}: timed out after {} ms",
+                    hop.url,
+                    req.timeout.as_millis()
+                ),
                 retry_after: None,
             },
         }
     }
 
     /// Sends a request, following redirects, and reads the answer.
-    async fn exchange(&self, mut hop: Hop) -> StepOutcome {
+    async fn exchange(&self, hop: &mut Hop) -> StepOutcome {
         let mut redirects = 0;
         let response = loop {
-            match self.send(&hop).await {
+            match self.send(hop).await {
                 Ok(Answer::Final(response)) => break response,
                 Ok(Answer::Redirect(next, status)) => {
                     if redirects >= self.max_redirects {
@@ -880,5 +884,42 @@ mod tests {
             StepOutcome::Failed(e) => assert!(!e.contains("hunter2"), "{e}"),
             other => panic!("{other:?}"),
         }
+    }
+
+    /// The step's timeout bounds the whole exchange: a receiver that accepts and never
+    /// answers makes the attempt a retryable failure once it passed.
+    #[tokio::test]
+    async fn a_receiver_that_never_answers_times_out_as_retryable() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket); // read nothing, answer nothing
+            }
+        });
+        let caller = HttpCaller::with_lookup(
+            vec!["127.0.0.1/32".parse().unwrap()],
+            5,
+            1024,
+            literal_dns(),
+        );
+        let started = std::time::Instant::now();
+        let outcome = caller
+            .call(
+                RenderedRequest {
+                    timeout: Duration::from_millis(200),
+                    ..request(format!("http://127.0.0.1:{port}/silent"))
+                },
+                "whsec_x",
+            )
+            .await;
+        match outcome {
+            StepOutcome::Retryable { error, .. } => {
+                assert!(error.contains("timed out after 200 ms"), "{error}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(started.elapsed() >= Duration::from_millis(200));
     }
 }
