@@ -2,7 +2,9 @@
 """The queued path's CPU per event, closed loop: a workflow of `transform` + `http_request`
 to the echo server, `wrk -t2 -c32` for 3 rounds of 8 s after a warm-up; for each round, the
 daemon's CPU time divided by the events it accepted (2xx), events completed per second, and
-the refusals (429 at `[engine] max_pending_per_account`).
+the refusals (429 at `[engine] max_pending_per_account`); then user and system time apart and
+the context switches of all its threads, per accepted event, counted until the backlog drained
+(the kernel's share is invisible to instruction counts).
 
     cargo build --release --bin botcadence --example echo_server
     python3 load-tests/queued_cpu.py                               # default settings
