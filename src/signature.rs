@@ -33,7 +33,11 @@ fn mac(secret: &[u8]) -> HmacSha256 {
 /// Lowercase hex HMAC-SHA256 of `body` under `secret`: the value of `X-Botcadence-Signature`,
 /// as the reference's `verifySignature` computes it.
 pub fn sign_hex(secret: &str, body: &[u8]) -> String {
-    let mut m = mac(secret.as_bytes());
+    hex_signature(mac(secret.as_bytes()), body)
+}
+
+/// The hex signature of `body` from a MAC keyed with the secret's text.
+fn hex_signature(mut m: HmacSha256, body: &[u8]) -> String {
     m.update(body);
     hex::encode(m.finalize().into_bytes())
 }
@@ -92,18 +96,25 @@ pub fn verify_standard_webhook(
 
 /// The Standard Webhooks MAC over `id.timestamp.body`.
 fn standard_mac(key: &[u8], msg_id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
-    let mut m = mac(key);
-    m.update(msg_id.as_bytes());
-    m.update(b".");
-    m.update(timestamp.as_bytes());
-    m.update(b".");
-    m.update(body);
+    standard_mac_keyed(mac(key), msg_id, timestamp, body)
+}
+
+/// [`standard_mac`] from an already keyed MAC.
+fn standard_mac_keyed(mut m: HmacSha256, msg_id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    for part in [msg_id.as_bytes(), b".", timestamp.as_bytes(), b".", body] {
+        m.update(part);
+    }
     m
+}
+
+/// A `webhook-signature` entry: `v1,<base64 MAC>`.
+fn standard_entry(m: HmacSha256) -> String {
+    format!("v1,{}", base64_encode(&m.finalize().into_bytes()))
 }
 
 /// The `webhook-signature` value a Standard Webhooks sender writes: `v1,<base64 MAC>`.
 pub fn sign_standard_webhook(secret: &str, msg_id: &str, timestamp: &str, body: &[u8]) -> String {
-    Signer::new(secret).sign_standard_webhook(msg_id, timestamp, body)
+    standard_entry(standard_mac(&standard_key(secret), msg_id, timestamp, body))
 }
 
 /// Both outgoing signatures of one secret, keyed once. Keying an HMAC hashes the key's
@@ -126,18 +137,17 @@ impl Signer {
 
     /// As [`sign_hex`].
     pub fn sign_hex(&self, body: &[u8]) -> String {
-        let mut m = self.hex.clone();
-        m.update(body);
-        hex::encode(m.finalize().into_bytes())
+        hex_signature(self.hex.clone(), body)
     }
 
     /// As [`sign_standard_webhook`].
     pub fn sign_standard_webhook(&self, msg_id: &str, timestamp: &str, body: &[u8]) -> String {
-        let mut m = self.standard.clone();
-        for part in [msg_id.as_bytes(), b".", timestamp.as_bytes(), b".", body] {
-            m.update(part);
-        }
-        format!("v1,{}", base64_encode(&m.finalize().into_bytes()))
+        standard_entry(standard_mac_keyed(
+            self.standard.clone(),
+            msg_id,
+            timestamp,
+            body,
+        ))
     }
 }
 

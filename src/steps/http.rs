@@ -25,7 +25,7 @@ use url::Url;
 use super::StepOutcome;
 use super::ssrf::{self, REFUSED};
 use crate::fasthash::FastMap;
-use crate::signature::{SIGNATURE_HEADER, Signer};
+use crate::signature::Signer;
 
 /// A rendered request, ready to send.
 #[derive(Debug, Clone)]
@@ -60,6 +60,12 @@ pub struct HttpCaller {
 const SIGNERS_KEPT: usize = 4096;
 
 const USER_AGENT: &str = concat!("botcadence/", env!("CARGO_PKG_VERSION"));
+
+/// The signature headers, parsed once ([`crate::signature::SIGNATURE_HEADER`] lowercased, as HTTP/1.1 sends it).
+const SIGNATURE: HeaderName = HeaderName::from_static("x-botcadence-signature");
+const WEBHOOK_ID: HeaderName = HeaderName::from_static("webhook-id");
+const WEBHOOK_SIGNATURE: HeaderName = HeaderName::from_static("webhook-signature");
+const WEBHOOK_TIMESTAMP: HeaderName = HeaderName::from_static("webhook-timestamp");
 
 /// How names become addresses: the system resolver, or in tests a resolver whose answers
 /// change between lookups (DNS rebinding).
@@ -171,6 +177,18 @@ fn take_credentials(mut url: Url) -> (Url, Option<HeaderValue>) {
     (url, value)
 }
 
+/// A URL that did not parse, shown without what may be `user:password@`.
+fn without_userinfo(raw: &str) -> std::borrow::Cow<'_, str> {
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return raw.into();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://…@{}", &rest[at + 1..]).into(),
+        None => raw.into(),
+    }
+}
+
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme()
         && a.host_str() == b.host_str()
@@ -253,8 +271,14 @@ impl HttpCaller {
     pub async fn call(&self, req: RenderedRequest, signing_secret: &str) -> StepOutcome {
         let url = match Url::parse(&req.url) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-            Ok(_) => return StepOutcome::Failed(format!("url '{}' is not http(s)", req.url)),
-            Err(e) => return StepOutcome::Failed(format!("url '{}': {e}", req.url)),
+            Ok(other) => {
+                let shown = take_credentials(other).0;
+                return StepOutcome::Failed(format!("url '{shown}' is not http(s)"));
+            }
+            Err(e) => {
+                let shown = without_userinfo(&req.url);
+                return StepOutcome::Failed(format!("url '{shown}': {e}"));
+            }
         };
         let (url, basic_auth) = take_credentials(url);
         if url_refused(&url, &self.allow) {
@@ -295,16 +319,15 @@ impl HttpCaller {
             ));
         }
         let computed = [
-            (SIGNATURE_HEADER, signer.sign_hex(&req.body)),
-            ("webhook-id", req.message_id.clone()),
+            (SIGNATURE, signer.sign_hex(&req.body)),
+            (WEBHOOK_ID, req.message_id.clone()),
             (
-                "webhook-signature",
+                WEBHOOK_SIGNATURE,
                 signer.sign_standard_webhook(&req.message_id, &timestamp, &req.body),
             ),
-            ("webhook-timestamp", timestamp),
+            (WEBHOOK_TIMESTAMP, timestamp),
         ];
         for (name, value) in computed {
-            let name = HeaderName::from_bytes(name.as_bytes()).expect("a valid header name");
             match HeaderValue::try_from(value) {
                 Ok(value) => headers.push((name, value)),
                 Err(e) => return StepOutcome::Failed(format!("header '{name}': {e}")),
@@ -527,6 +550,7 @@ mod tests {
     use tokio::net::TcpListener;
 
     use super::*;
+    use crate::signature::SIGNATURE_HEADER;
 
     /// Counts the connections made to a port on every loopback address that can be bound, and
     /// answers each with a 200 that closes the connection (so no connection is reused).
@@ -553,6 +577,31 @@ mod tests {
             });
         }
         port
+    }
+
+    /// A caller that may reach 127.0.0.1, with names resolved by [`literal_dns`].
+    fn loopback_caller(max_redirects: usize) -> HttpCaller {
+        HttpCaller::with_lookup(
+            vec!["127.0.0.1/32".parse().unwrap()],
+            max_redirects,
+            1024,
+            literal_dns(),
+        )
+    }
+
+    #[test]
+    fn the_parsed_signature_header_is_the_one_the_reference_names() {
+        assert!(SIGNATURE.as_str().eq_ignore_ascii_case(SIGNATURE_HEADER));
+    }
+
+    #[test]
+    fn a_url_that_does_not_parse_is_shown_without_its_credentials() {
+        assert_eq!(
+            without_userinfo("http://bob:hunter2@exa mple.com/p@th"),
+            "http://…@exa mple.com/p@th"
+        );
+        assert_eq!(without_userinfo("http://host/p@th"), "http://host/p@th");
+        assert_eq!(without_userinfo("not a url"), "not a url");
     }
 
     fn request(url: String) -> RenderedRequest {
@@ -660,12 +709,7 @@ mod tests {
             "a refused target was connected to"
         );
         // The listener does count: an allowed address reaches it.
-        let open = HttpCaller::with_lookup(
-            vec!["127.0.0.1/32".parse().unwrap()],
-            5,
-            1024,
-            literal_dns(),
-        );
+        let open = loopback_caller(5);
         let outcome = open
             .call(
                 request(format!("http://a-127-0-0-1.test:{port}/")),
@@ -798,12 +842,7 @@ mod tests {
     async fn a_redirect_loop_stops_at_the_limit() {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let port = redirecting_server(None, seen.clone()).await;
-        let caller = HttpCaller::with_lookup(
-            vec!["127.0.0.1/32".parse().unwrap()],
-            0,
-            1024,
-            literal_dns(),
-        );
+        let caller = loopback_caller(0);
         let outcome = caller
             .call(
                 request(format!("http://127.0.0.1:{port}/see-other")),
@@ -821,12 +860,7 @@ mod tests {
     async fn only_the_five_redirect_statuses_are_followed() {
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
         let port = redirecting_server(None, seen.clone()).await;
-        let caller = HttpCaller::with_lookup(
-            vec!["127.0.0.1/32".parse().unwrap()],
-            5,
-            1024,
-            literal_dns(),
-        );
+        let caller = loopback_caller(5);
         let outcome = caller
             .call(
                 request(format!("http://127.0.0.1:{port}/multiple-choices")),
@@ -855,12 +889,7 @@ mod tests {
                 .await;
             String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase()
         });
-        let caller = HttpCaller::with_lookup(
-            vec!["127.0.0.1/32".parse().unwrap()],
-            5,
-            1024,
-            literal_dns(),
-        );
+        let caller = loopback_caller(5);
         let outcome = caller
             .call(
                 request(format!("http://al%40ice:s3cr%3At@127.0.0.1:{port}/in")),
@@ -898,12 +927,7 @@ mod tests {
                 held.push(socket); // read nothing, answer nothing
             }
         });
-        let caller = HttpCaller::with_lookup(
-            vec!["127.0.0.1/32".parse().unwrap()],
-            5,
-            1024,
-            literal_dns(),
-        );
+        let caller = loopback_caller(5);
         let started = std::time::Instant::now();
         let outcome = caller
             .call(

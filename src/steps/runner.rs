@@ -13,7 +13,7 @@ use futures_util::FutureExt;
 use rand::Rng;
 use serde_json::json;
 
-use super::spec::{ActionSpec, StepSpec};
+use super::spec::{ACTION_TYPES, ActionSpec, StepSpec};
 use super::{ActionDeps, StepOutcome, execute_action, template_context};
 use crate::model::{Execution, ExecutionStatus, Persisted, StepRecord, StepStatus};
 use crate::timefmt::now_ms;
@@ -81,26 +81,35 @@ struct AttemptSeries {
 }
 
 /// Registered once per action type and outcome: a labelled lookup per attempt cost more
-/// than the recording.
-fn attempt_series(kind: &'static str, ok: bool) -> &'static AttemptSeries {
-    const KINDS: [&str; 5] = ["filter", "transform", "send_email", "http_request", "delay"];
+/// than the recording. A kind missing from `ACTION_TYPES` (none is) would be looked up by
+/// its labels on every attempt, never refused.
+fn record_attempt(kind: &'static str, ok: bool, seconds: f64) {
     static SERIES: std::sync::OnceLock<Vec<[AttemptSeries; 2]>> = std::sync::OnceLock::new();
     let series = SERIES.get_or_init(|| {
-        KINDS
+        ACTION_TYPES
             .iter()
-            .map(|&action| {
-                ["error", "success"].map(|outcome| AttemptSeries {
-                    attempts: metrics::counter!("botcadence_engine_action_attempts_total", "action" => action, "outcome" => outcome),
-                    duration: metrics::histogram!("botcadence_engine_action_duration_seconds", "action" => action, "outcome" => outcome),
-                })
-            })
+            .map(|&action| [false, true].map(|ok| attempt_series(action, ok)))
             .collect()
     });
-    let index = KINDS
-        .iter()
-        .position(|&k| k == kind)
-        .expect("every action kind has its metric series");
-    &series[index][usize::from(ok)]
+    let registered = ACTION_TYPES.iter().position(|&k| k == kind);
+    let looked_up;
+    let series = match registered {
+        Some(index) => &series[index][usize::from(ok)],
+        None => {
+            looked_up = attempt_series(kind, ok);
+            &looked_up
+        }
+    };
+    series.attempts.increment(1);
+    series.duration.record(seconds);
+}
+
+fn attempt_series(action: &'static str, ok: bool) -> AttemptSeries {
+    let outcome = if ok { "success" } else { "error" };
+    AttemptSeries {
+        attempts: metrics::counter!("botcadence_engine_action_attempts_total", "action" => action, "outcome" => outcome),
+        duration: metrics::histogram!("botcadence_engine_action_duration_seconds", "action" => action, "outcome" => outcome),
+    }
 }
 
 fn has_effects(action: &ActionSpec) -> bool {
@@ -239,9 +248,7 @@ pub async fn run<C: Checkpoint>(
                 outcome,
                 StepOutcome::Done(_) | StepOutcome::Stop(_) | StepOutcome::Suspend { .. }
             );
-            let series = attempt_series(kind, ok);
-            series.attempts.increment(1);
-            series.duration.record(t0.elapsed().as_secs_f64());
+            record_attempt(kind, ok, t0.elapsed().as_secs_f64());
             match outcome {
                 StepOutcome::Retryable { error, retry_after }
                     if attempt < spec.retry.max_attempts =>
