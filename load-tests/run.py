@@ -291,6 +291,18 @@ def closed_loop(proc, base, url, seconds, drain_limit=30):
     return r
 
 
+def wait_for(what, check, seconds, interval=0.1, describe=None):
+    """Polls `check` until it returns something true and returns that; fails the run naming
+    `what` (and `describe()`, when given) after `seconds`."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"FAIL: {what} within {seconds} s" + (f"; {describe()}" if describe else ""))
+
+
 def wait_drained(base, limit=30):
     t = time.time()
     while time.time() - t < limit:

@@ -187,13 +187,7 @@ def cluster_state():
 
 
 def wait_for(what, check, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise SystemExit(f"FAIL: {what} within {seconds} s; cluster: {cluster_state()}")
+    return lt.wait_for(what, check, seconds, interval=0.5, describe=lambda: f"cluster: {cluster_state()}")
 
 
 def leader_and_sync():
@@ -272,7 +266,7 @@ def main():
     ensure_packages()
     work = tempfile.mkdtemp(prefix="bcfo-")
     os.chmod(work, 0o755)
-    etcd = patroni = None
+    etcd = None
     daemons = []
     try:
         setup_network()
@@ -285,7 +279,7 @@ def main():
              "--initial-advertise-peer-urls", f"http://{ETCD}:2380",
              "--initial-cluster", f"bcfo=http://{ETCD}:2380", "--enable-v2=true"],
             stdout=open(os.path.join(work, "etcd.log"), "w"), stderr=subprocess.STDOUT)
-        patroni = start_patroni(work)
+        start_patroni(work)  # stopped with its network namespace (kill_namespace)
         primary, standby = wait_for("a leader and a synchronous standby", leader_and_sync, 120)
         print(f"ok  Patroni: {primary} leads, {standby} is the synchronous standby (strict)")
 

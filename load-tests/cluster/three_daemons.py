@@ -126,16 +126,6 @@ def shards_spread(daemons):
     return sum(held) == 16 and min(held) > 0 and held
 
 
-def wait_for(what, check, seconds):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise SystemExit(f"FAIL: {what} within {seconds} s")
-
-
 def post(url, body):
     req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
                                  headers={"Content-Type": "application/json"})
@@ -303,19 +293,19 @@ def main():
         assert s == 201, hook
         # The other daemons see the new key, workflow and hook within their catalog refresh.
         for d in daemons[1:]:
-            wait_for("the hook reaching every daemon",
-                     lambda d=d: lt.http("GET", f"{d['base']}/v1/webhooks/{hook['id']}", token=key)[0] == 200, 5)
-        print(f"ok  3 daemons on one database; changes made on one reach the others")
+            lt.wait_for("the hook reaching every daemon",
+                        lambda d=d: lt.http("GET", f"{d['base']}/v1/webhooks/{hook['id']}", token=key)[0] == 200, 5)
+        print("ok  3 daemons on one database; changes made on one reach the others")
 
         check_limits_across_daemons(daemons)
         check_idempotency_across_daemons(daemons, key)
 
-        spread = wait_for("the 16 shards spreading over the daemons", lambda: shards_spread(daemons), 15)
+        spread = lt.wait_for("the 16 shards spreading over the daemons", lambda: shards_spread(daemons), 15)
         print(f"ok  the 16 shards spread over the daemons: {spread} held")
 
         # --- kill -9 the holder of the workflow's shard mid-load
         shard = shard_of(wf["id"])
-        victim = wait_for("a daemon holding the workflow's shard", lambda: holder(daemons, shard), 10)
+        victim = lt.wait_for("a daemon holding the workflow's shard", lambda: holder(daemons, shard), 10)
         killed = {}
 
         def kill_mid_load(sent):
@@ -329,9 +319,9 @@ def main():
         acked = post_round_robin(daemons, hook["id"], EVENTS, on_progress=kill_mid_load)
         victim["proc"].wait()
         survivors = [d for d in daemons if d["alive"]]
-        new = wait_for("a survivor taking the shard over", lambda: holder(survivors, shard), LEASE_MS / 1000 * 3 + 5)
+        new = lt.wait_for("a survivor taking the shard over", lambda: holder(survivors, shard), LEASE_MS / 1000 * 3 + 5)
         moved_after = time.time() - killed["at"]
-        survivors_spread = wait_for("the survivors sharing all 16 shards", lambda: shards_spread(survivors), 15)
+        survivors_spread = lt.wait_for("the survivors sharing all 16 shards", lambda: shards_spread(survivors), 15)
         print(f"ok  killed the shard's holder after {EVENTS // 3} posts; the shard moved in {moved_after:.1f} s "
               f"(lease {LEASE_MS} ms), the survivors hold {survivors_spread}; "
               f"{len(acked)} events acknowledged of {EVENTS}")
@@ -340,7 +330,7 @@ def main():
             t, ok = totals(survivors[0], key, wf["id"])
             return ok == t and t >= len(acked) and (t, ok)
 
-        t, ok = wait_for("every stored event reaching success", all_done, 90)
+        t, ok = lt.wait_for("every stored event reaching success", all_done, 90)
         check_each_acknowledged(survivors[0], key, acked)
         # The killed daemon may have committed events it could not answer any more: stored,
         # never acknowledged (the sender retries them). Never the other way round.
@@ -366,7 +356,7 @@ def main():
         time.sleep(0.5)  # its calls are now waiting in the receiver
         new["proc"].send_signal(signal.SIGSTOP)
         others = [d for d in survivors if d is not new]
-        other = wait_for("another daemon taking over from the paused one", lambda: holder(others, shard), LEASE_MS / 1000 * 3 + 5)
+        other = lt.wait_for("another daemon taking over from the paused one", lambda: holder(others, shard), LEASE_MS / 1000 * 3 + 5)
         receiver.delay = 0.02
         new["proc"].send_signal(signal.SIGCONT)
         time.sleep(3)
@@ -377,7 +367,7 @@ def main():
             t, ok = totals(other, key, wf["id"])
             return ok == t and t >= len(acked) and (t, ok)
 
-        t, ok = wait_for("the paused daemon's work finishing on the new holder", all_done_again, 60)
+        t, ok = lt.wait_for("the paused daemon's work finishing on the new holder", all_done_again, 60)
         check_each_acknowledged(other, key, more)
         assert t == len(acked) + unanswered, f"{t} executions stored for {len(acked)} acknowledged events"
         assert fenced >= 1, "the resumed daemon's late writes were not refused"
