@@ -16,7 +16,6 @@ import re
 import secrets
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -291,6 +290,21 @@ def closed_loop(proc, base, url, seconds, drain_limit=30):
     return r
 
 
+def queued_open_loop(base, url, rate, seconds):
+    """The queued path at a fixed offered rate (open loop): whether completions keep pace with
+    acceptance. Accepted and completed per second over the run, and the backlog left when the
+    load stopped, also in seconds of work at the rate executions completed."""
+    before, t0 = metrics(base), time.time()
+    o = oha(url, rate, seconds)
+    after, t1 = metrics(base), time.time()
+    o["completed_per_s"] = (completed(after) - completed(before)) / (t1 - t0)
+    o["completed_share_of_accepted"] = o["completed_per_s"] / max(1, o["rps"])
+    o["backlog_at_end"] = after.get("botcadence_engine_executions_pending", 0)
+    o["backlog_seconds_of_work"] = o["backlog_at_end"] / max(1, o["completed_per_s"])
+    o["drain_seconds"] = wait_drained(base, 120)
+    return o
+
+
 def wait_for(what, check, seconds, interval=0.1, describe=None):
     """Polls `check` until it returns something true and returns that; fails the run naming
     `what` (and `describe()`, when given) after `seconds`."""
@@ -371,6 +385,10 @@ def daemon_peak(mode, d, smoke, out):
             out["daemon_fsync_peak_http_action"] = e
             log(f"http_request workflow peak: {e['rps']:.0f} req/s, completed {e['completed_per_s']:.0f}/s, "
                 f"backlog {e['backlog_at_end']:.0f}, drained in {e['drain_seconds']} s")
+            q = queued_open_loop(base, url_http, e["rps"] * 0.8, d)
+            out["daemon_fsync_open_loop_80pct_http_action"] = q
+            log(f"http_request workflow at 80% of its peak: {q['rps']:.0f} req/s accepted, completed {q['completed_per_s']:.0f}/s, "
+                f"backlog {q['backlog_at_end']:.0f} ({q['backlog_seconds_of_work']:.2f} s of work)")
         finally:
             stop(receiver)
         if not smoke:
@@ -438,6 +456,9 @@ def targets(r):
         t["RSS < 256 MiB"] = (s["rss_end_mib"], s["rss_end_mib"] < 256)
     else:
         t["backlog after peak run < 1 s of work"] = (fs.get("backlog_at_end"), fs.get("backlog_at_end", 1e9) < max(1, fs.get("completed_per_s", 0)))
+    q = r.get("daemon_fsync_open_loop_80pct_http_action")
+    if q:
+        t["queued path at 80% of its peak: backlog at end < 1 s of work"] = (q["backlog_seconds_of_work"], q["backlog_seconds_of_work"] < 1)
     ls = r.get("listing_seeded", {})
     t[f"list per_page=100 p99 ≤ 10 ms ({ls.get('executions_in_workflow', 0)} executions)"] = (ls.get("p99_ms"), ls.get("p99_ms", 1e9) <= 10)
     return {k: {"value": v, "pass": p} for k, (v, p) in t.items()}
@@ -451,7 +472,8 @@ def markdown(r):
              "| scenario | client | req/s | p50 ms | p99 ms | p99.9 ms | × baseline | server CPU µs/req | completed/s | backlog at end | drain s | RSS start→end MiB |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for name in ["baseline_echo", "daemon_fsync_peak", "daemon_wal_peak", "daemon_fsync_open_loop_50pct", "daemon_fsync_open_loop_80pct",
-                 "daemon_wal_open_loop_same_rate", "baseline_echo_open_loop_same_rate", "daemon_fsync_peak_http_action"]:
+                 "daemon_wal_open_loop_same_rate", "baseline_echo_open_loop_same_rate", "daemon_fsync_peak_http_action",
+                 "daemon_fsync_open_loop_80pct_http_action"]:
         x = r.get(name)
         if not x:
             continue

@@ -206,6 +206,8 @@ fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
+        let signals = crate::startup::Signals::install()
+            .map_err(|e| crate::startup::StartError::Other(format!("cannot catch signals: {e}")))?;
         let mut app = Application::build_on(settings, inherited).await?;
         app.reload_from(config, overrides);
         if let Some(first) = app.first_start() {
@@ -219,7 +221,7 @@ fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {
             use std::io::Write;
             let _ = std::io::stdout().flush();
         }
-        app.run_until_signal()
+        app.run_until_signal(signals)
             .await
             .map_err(|e| crate::startup::StartError::Other(e.to_string()))
     });

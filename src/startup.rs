@@ -302,12 +302,14 @@ impl Application {
     }
 
     /// Serves until SIGTERM/SIGINT, then drains and returns; SIGHUP re-reads the configuration.
-    pub async fn run_until_signal(self) -> std::io::Result<()> {
+    /// `signals` are installed before the daemon was built: one sent as soon as it logs
+    /// `listening on` is handled, not left to its default action (SIGHUP would end it).
+    pub async fn run_until_signal(self, signals: Signals) -> std::io::Result<()> {
         let handle = self.server.handle();
         let state = self.state.clone();
         crate::systemd::notify_ready();
         let server = tokio::spawn(self.server);
-        wait_for_signal(&state.settings, self.reload.as_ref()).await;
+        wait_for_signal(signals, &state.settings, self.reload.as_ref()).await;
         if self.socket_activated {
             // systemd holds the socket: stop accepting first, so that connections arriving
             // from now on wait in its backlog for the next process instead of being answered
@@ -329,14 +331,36 @@ impl Application {
     }
 }
 
+/// The signals the daemon acts on, caught from the moment this is built (inside the runtime).
+/// Built by the `serve` command only: installing them in a test process would stop Ctrl-C
+/// from ending it.
+pub struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    pub fn install() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
 async fn wait_for_signal(
+    signals: Signals,
     running: &Settings,
     reload: Option<&(Option<std::path::PathBuf>, crate::config::CliOverrides)>,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
-    let mut hup = signal(SignalKind::hangup()).expect("installing a SIGHUP handler");
+    let Signals {
+        mut term,
+        mut int,
+        mut hup,
+    } = signals;
     loop {
         tokio::select! {
             _ = term.recv() => return tracing::info!("SIGTERM received; draining"),
