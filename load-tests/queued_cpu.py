@@ -6,6 +6,13 @@ the refusals (429 at `[engine] max_pending_per_account`); then user and system t
 the context switches of all its threads, per accepted event, counted until the backlog drained
 (the kernel's share is invisible to instruction counts).
 
+Each round is followed by the same client against the queued path's floor, measured in the same
+run: `echo_server --forward`, which takes the event over HTTP (actix-web, like the daemon) and
+POSTs it to the same echo receiver with hyper's pooled client (the daemon's `http_request`
+client) before answering — two HTTP exchanges per event, nothing stored, nothing run. The
+ratio of the daemon's CPU per accepted event to the forwarder's per request is what the queued
+path's own work costs (two durable writes, dispatcher, workflow actor, signatures, records).
+
     cargo build --release --bin botcadence --example echo_server
     python3 load-tests/queued_cpu.py                               # default settings
     python3 load-tests/queued_cpu.py BOTCADENCE_ENGINE__WORKERS=2  # any setting to compare
@@ -56,6 +63,9 @@ def main():
         url = lt.effectful_hook(base, key, echo_base + "/webhooks/receiver")
         lt.wrk(url, 3)
         lt.wait_drained(base)
+        forwarder, forwarder_base, _ = lt.start([lt.ECHO, "127.0.0.1:0", "--forward", echo_base + "/webhooks/receiver"])
+        forwarder_url = forwarder_base + "/webhooks/floor"
+        lt.wrk(forwarder_url, 3)
         rounds = []
         for _ in range(3):
             (u0, s0), cs0 = user_system_seconds(proc.pid), context_switches(proc.pid)
@@ -69,10 +79,18 @@ def main():
                            "context_switches_per_accepted_event": round((cs1 - cs0) / accepted, 2),
                            "completed_per_s": round(r["completed_per_s"])})
             lt.wait_drained(base)
+            c0 = lt.cpu_seconds(forwarder.pid)
+            f = lt.wrk(forwarder_url, 8)
+            floor_us = (lt.cpu_seconds(forwarder.pid) - c0) / max(1, f["requests"]) * 1e6
+            rounds[-1]["floor_cpu_us_per_event"] = round(floor_us, 1)
+            rounds[-1]["floor_events_per_s"] = round(f["rps"])
+            rounds[-1]["cpu_x_floor"] = round(rounds[-1]["cpu_us_per_accepted_event"] / floor_us, 2)
         print(json.dumps({"settings": overrides, "rounds": rounds}, indent=2))
     finally:
         proc.kill()
         echo.kill()
+        if "forwarder" in locals():
+            forwarder.kill()
 
 
 if __name__ == "__main__":
