@@ -13,6 +13,10 @@ client) before answering — two HTTP exchanges per event, nothing stored, nothi
 ratio of the daemon's CPU per accepted event to the forwarder's per request is what the queued
 path's own work costs (two durable writes, dispatcher, workflow actor, signatures, records).
 
+Last, whether completions keep pace below the peak: `oha` at 80 % of the rounds' median
+accepted rate for 15 s (open loop, 128 connections), completions per second, and the backlog
+left when it stopped, also in seconds of work.
+
     cargo build --release --bin botcadence --example echo_server
     python3 load-tests/queued_cpu.py                               # default settings
     python3 load-tests/queued_cpu.py BOTCADENCE_ENGINE__WORKERS=2  # any setting to compare
@@ -21,6 +25,7 @@ Loopback only.
 """
 import json
 import os
+import statistics
 import sys
 import tempfile
 
@@ -79,13 +84,22 @@ def main():
                            "context_switches_per_accepted_event": round((cs1 - cs0) / accepted, 2),
                            "completed_per_s": round(r["completed_per_s"])})
             lt.wait_drained(base)
-            c0 = lt.cpu_seconds(forwarder.pid)
+            c0, fcs0 = lt.cpu_seconds(forwarder.pid), context_switches(forwarder.pid)
             f = lt.wrk(forwarder_url, 8)
             floor_us = (lt.cpu_seconds(forwarder.pid) - c0) / max(1, f["requests"]) * 1e6
+            rounds[-1]["floor_context_switches_per_event"] = round((context_switches(forwarder.pid) - fcs0) / max(1, f["requests"]), 2)
             rounds[-1]["floor_cpu_us_per_event"] = round(floor_us, 1)
             rounds[-1]["floor_events_per_s"] = round(f["rps"])
             rounds[-1]["cpu_x_floor"] = round(rounds[-1]["cpu_us_per_accepted_event"] / floor_us, 2)
-        print(json.dumps({"settings": overrides, "rounds": rounds}, indent=2))
+        # Whether completions keep pace below the peak: an open-loop load at 80 % of the
+        # median accepted rate above, and the backlog left when it stops.
+        peak = statistics.median(r["accepted_per_s"] for r in rounds)
+        q = lt.queued_open_loop(base, url, 0.8 * peak, 15)
+        keep_pace = {"offered_per_s": q["target_rps"], "accepted_per_s": round(q["rps"]), "refused": q["non_2xx"],
+                     "completed_per_s": round(q["completed_per_s"]), "p99_ms": round(q["p99_ms"], 2),
+                     "backlog_at_end": q["backlog_at_end"], "backlog_seconds_of_work": round(q["backlog_seconds_of_work"], 3),
+                     "drain_seconds": q["drain_seconds"]}
+        print(json.dumps({"settings": overrides, "rounds": rounds, "open_loop_at_80pct_of_peak": keep_pace}, indent=2))
     finally:
         proc.kill()
         echo.kill()
