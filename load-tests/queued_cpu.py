@@ -14,8 +14,8 @@ ratio of the daemon's CPU per accepted event to the forwarder's per request is w
 path's own work costs (two durable writes, dispatcher, workflow actor, signatures, records).
 
 Last, whether completions keep pace below the peak: `oha` at 80 % of the rounds' median
-accepted rate for 15 s (open loop, 128 connections), completions per second, and the backlog
-left when it stopped, also in seconds of work.
+accepted rate for 15 s (open loop, 128 connections; `OPEN_LOOP_SECONDS=60` for a longer
+one), completions per second, and the backlog left when it stopped, also in seconds of work.
 
     cargo build --release --bin botcadence --example echo_server
     python3 load-tests/queued_cpu.py                               # default settings
@@ -94,7 +94,7 @@ def main():
         # Whether completions keep pace below the peak: an open-loop load at 80 % of the
         # median accepted rate above, and the backlog left when it stops.
         peak = statistics.median(r["accepted_per_s"] for r in rounds)
-        q = lt.queued_open_loop(base, url, 0.8 * peak, 15)
+        q = lt.queued_open_loop(base, url, 0.8 * peak, int(os.environ.get("OPEN_LOOP_SECONDS", "15")))
         keep_pace = {"offered_per_s": q["target_rps"], "accepted_per_s": round(q["rps"]), "refused": q["non_2xx"],
                      "completed_per_s": round(q["completed_per_s"]), "p99_ms": round(q["p99_ms"], 2),
                      "backlog_at_end": q["backlog_at_end"], "backlog_seconds_of_work": round(q["backlog_seconds_of_work"], 3),
