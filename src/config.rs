@@ -168,6 +168,7 @@ pub struct WebhookSettings {
     pub max_body_memory_per_account_bytes: usize,
     pub dedupe_window_secs: u64,
     pub timestamp_tolerance_secs: u64,
+    pub max_sync_waiting_per_account: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]

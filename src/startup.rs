@@ -163,6 +163,7 @@ impl Application {
                 concurrency: settings.engine.workflow_concurrency,
                 workers: settings.engine.workers,
                 actor_idle: Duration::from_secs(settings.engine.actor_idle_secs),
+                sync_waiting_per_account: settings.webhooks.max_sync_waiting_per_account,
             },
             shutdown.clone(),
         )

@@ -17,6 +17,7 @@
 pub mod admission;
 pub mod claims;
 mod dispatcher;
+pub mod finish_waiters;
 pub mod intake;
 mod refill;
 mod runners;
@@ -40,6 +41,7 @@ use crate::steps::runner::{Checkpoint, InlineRun};
 use crate::store::{Lease, SharedStore, StoreError};
 use admission::{Admission, Refusal, Slot};
 use claims::{Claim, Claims};
+use finish_waiters::{FinishWaiters, Waiting};
 use runners::Runners;
 
 /// An execution on its way to its workflow actor, holding its pending slot, its claim, and
@@ -83,9 +85,8 @@ pub(crate) struct Shared {
     running: AtomicUsize,
     /// The daemon's one shutdown signal: the refill stops, queued runs stay stored.
     shutdown: CancellationToken,
-    /// Ids of executions this daemon just finished, for answers that wait on them
-    /// (synchronous hooks). Best effort: a waiter that lags re-reads the store.
-    finished: tokio::sync::broadcast::Sender<Arc<str>>,
+    /// Answers waiting for executions to finish (synchronous hooks), woken by id.
+    waiters: FinishWaiters,
     /// Every execution task, so shutdown can wait for the running ones.
     tasks: TaskTracker,
     /// Where executions run.
@@ -103,6 +104,9 @@ pub struct EngineLimits {
     pub workers: usize,
     /// `[engine] actor_idle_secs`.
     pub actor_idle: Duration,
+    /// Synchronous answers one account may have waiting at once
+    /// (`[webhooks] max_sync_waiting_per_account`).
+    pub sync_waiting_per_account: usize,
 }
 
 /// Handle to the engine: cheap to clone.
@@ -128,6 +132,7 @@ impl Engine {
             concurrency,
             workers,
             actor_idle,
+            sync_waiting_per_account,
         } = limits;
         let runtime = Handle::current();
         let runners = Runners::start(workers)?;
@@ -146,7 +151,7 @@ impl Engine {
             actor_idle,
             running: AtomicUsize::new(0),
             shutdown,
-            finished: tokio::sync::broadcast::channel(FINISHED_EVENTS).0,
+            waiters: FinishWaiters::new(sync_waiting_per_account),
             tasks: TaskTracker::new(),
             runners,
             runtime: runtime.clone(),
@@ -165,9 +170,15 @@ impl Engine {
         self.shared.claims.try_claim(execution_id)
     }
 
-    /// Hears the ids of executions this daemon finishes from now on.
-    pub fn finished_events(&self) -> tokio::sync::broadcast::Receiver<Arc<str>> {
-        self.shared.finished.subscribe()
+    /// Registers a wait for `execution_id` to finish on this daemon, or None when
+    /// `account_id` has as many waiting as it may.
+    pub fn wait_for_finish(&self, account_id: &str, execution_id: &str) -> Option<Waiting<'_>> {
+        self.shared.waiters.wait_for(account_id, execution_id)
+    }
+
+    /// Wakes whoever waits for `execution_id`, which this daemon just stored finished.
+    fn finished(&self, execution_id: &str) {
+        self.shared.waiters.finished(execution_id);
     }
 
     /// The earliest due time of any unfinished execution, as of the refill's last pass.
@@ -293,9 +304,6 @@ impl Engine {
         self.running()
     }
 }
-
-/// Finished ids kept for slow listeners before they lag (and fall back to reading the store).
-const FINISHED_EVENTS: usize = 4096;
 
 /// Executions of one account the refill holds at once: enough to keep every one of a
 /// workflow's concurrent runs busy twice over, small enough that a backlog of millions costs

@@ -164,7 +164,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
         Ok(steps) => steps.clone(),
         Err(why) => {
             runner::fail_now(&mut execution, why.clone());
-            finish(&checkpoint, &execution, stored).await;
+            finish(&engine, &checkpoint, &execution, stored).await;
             return;
         }
     };
@@ -186,7 +186,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
     match result {
         Ok(RunResult::Finished(status)) => {
             record_finished(status, execution.duration_ms);
-            let _ = shared.finished.send(Arc::from(execution.id.as_str()));
+            engine.finished(&execution.id);
         }
         // Its due time is stored: the refill brings it back then. Nothing stays in memory.
         Ok(RunResult::Suspended { until_ms }) => engine.due_at(until_ms),
@@ -205,7 +205,7 @@ async fn execute(job: Job, definition: Arc<Definition>, engine: Engine) {
                 &mut execution,
                 format!("internal error: the run panicked: {message}"),
             );
-            finish(&checkpoint, &execution, previous).await;
+            finish(&engine, &checkpoint, &execution, previous).await;
         }
     }
 }
@@ -254,12 +254,16 @@ async fn older_definition(
 }
 
 async fn finish(
+    engine: &Engine,
     checkpoint: &StoreCheckpoint,
     execution: &crate::model::Execution,
     previous: Persisted,
 ) {
     match checkpoint.save(execution, previous).await {
-        Ok(()) => record_finished(execution.status, execution.duration_ms),
+        Ok(()) => {
+            record_finished(execution.status, execution.duration_ms);
+            engine.finished(&execution.id);
+        }
         Err(error) => {
             tracing::error!(execution_id = %execution.id, %error, "could not record a failed execution");
         }

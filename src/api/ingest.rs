@@ -422,6 +422,7 @@ async fn accept(
             if let Some(r) = hook.response.filter(|r| r.mode == ResponseMode::Sync)
                 && let Some(done) = sync_reply::wait_finished(
                     state,
+                    &workflow.account_id,
                     &execution_id,
                     Duration::from_millis(r.timeout_ms),
                 )

@@ -2,10 +2,12 @@
 //! its execution to finish and carries its result, still only after the event was stored; past
 //! `timeout_ms` it is the usual 202 with the execution id.
 //!
-//! The waiter hears the engine's "finished" broadcast and re-reads the execution from the
-//! store when its id comes by, at least every [`POLL`] (it may run on another daemon of a
-//! shared database, or the broadcast may have lagged). Waiting holds no HTTP worker and no
-//! admission place: only the open connection, for at most `timeout_ms` (≤ 30 s).
+//! The waiter is woken by the engine when its execution finishes on this daemon, and re-reads
+//! the execution from the store then, and at least every [`POLL`] (on a shared database it
+//! may run on another daemon). Waiting holds no HTTP worker and no admission place: only the
+//! open connection, for at most `timeout_ms` (≤ 30 s). An account has at most
+//! `[webhooks] max_sync_waiting_per_account` answers waiting; past it the answer is the 202 at
+//! once.
 
 use std::time::Duration;
 
@@ -15,14 +17,25 @@ use tokio::time::Instant;
 use super::AppState;
 use crate::model::Execution;
 
+/// How often a waiter re-reads the store without being woken: for work another daemon runs,
+/// and so that no path that finishes an execution without waking its waiter can strand it.
 const POLL: Duration = Duration::from_millis(250);
 
-/// The execution once finished, or None at the deadline.
-pub async fn wait_finished(state: &AppState, id: &str, timeout: Duration) -> Option<Execution> {
-    // Listening first: a finish between the store read below and the wait is still heard.
-    let mut finished = state.engine.finished_events();
+/// The execution once finished, or None at the deadline (or when the account already has as
+/// many answers waiting as it may).
+pub async fn wait_finished(
+    state: &AppState,
+    account_id: &str,
+    id: &str,
+    timeout: Duration,
+) -> Option<Execution> {
+    let waiting = state.engine.wait_for_finish(account_id, id)?;
     let deadline = Instant::now() + timeout;
     loop {
+        // Asked for before the read: a finish between the read and the wait is still heard.
+        let woken = waiting.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
         if let Ok(Some(e)) = state.store.execution(id.to_string()).await
             && e.status.is_terminal()
         {
@@ -32,17 +45,7 @@ pub async fn wait_finished(state: &AppState, id: &str, timeout: Duration) -> Opt
         if now >= deadline {
             return None;
         }
-        let heard = async {
-            loop {
-                match finished.recv().await {
-                    Ok(done) if &*done == id => return,
-                    Ok(_) => {}
-                    // Lagged or closed: read the store again.
-                    Err(_) => return,
-                }
-            }
-        };
-        let _ = tokio::time::timeout(POLL.min(deadline - now), heard).await;
+        let _ = tokio::time::timeout(POLL.min(deadline - now), woken).await;
     }
 }
 

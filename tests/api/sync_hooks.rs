@@ -5,20 +5,31 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use reqwest::Method;
+
+use crate::helpers::{TestApp, spawn_app, spawn_app_with};
 
 async fn sync_hook(app: &TestApp, actions: Value, response: Value) -> Value {
+    let key = app.api_key.clone();
+    sync_hook_as(app, &key, actions, response).await
+}
+
+async fn sync_hook_as(app: &TestApp, key: &str, actions: Value, response: Value) -> Value {
     let wf = app
-        .post(
+        .request(
+            Method::POST,
             "/v1/workflows",
-            json!({"name": "sync", "status": "active", "trigger": {"type": "webhook"}, "actions": actions}),
+            Some(key),
+            Some(json!({"name": "sync", "status": "active", "trigger": {"type": "webhook"}, "actions": actions})),
         )
         .await;
     assert_eq!(wf.status, 201, "{}", wf.text);
     let hook = app
-        .post(
+        .request(
+            Method::POST,
             "/v1/webhooks",
-            json!({"workflow_id": wf.body["id"], "event": "e", "response": response}),
+            Some(key),
+            Some(json!({"workflow_id": wf.body["id"], "event": "e", "response": response})),
         )
         .await;
     assert_eq!(hook.status, 201, "{}", hook.text);
@@ -88,6 +99,57 @@ async fn past_its_timeout_a_sync_hook_answers_202_and_the_work_goes_on() {
     let id = r.body["execution_id"].as_str().unwrap().to_string();
     let done = app.wait_finished(&id).await;
     assert_eq!(done["status"], "success");
+}
+
+/// Past `[webhooks] max_sync_waiting_per_account` answers waiting, an account's next sync
+/// event is answered 202 at once (stored, and run all the same); another account's sync hook
+/// still answers with its result, and the waiting answers get theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_at_its_waiting_bound_is_answered_202_at_once_and_others_still_wait() {
+    let app = spawn_app_with(&[("BOTCADENCE_WEBHOOKS__MAX_SYNC_WAITING_PER_ACCOUNT", "2")]).await;
+    let slow = sync_hook(
+        &app,
+        json!([
+            {"type": "delay", "config": {"seconds": 3}},
+            {"type": "transform", "config": {"set": {"done": "yes"}}}
+        ]),
+        json!({"mode": "sync", "timeout_ms": 20000}),
+    )
+    .await;
+    let (_, other_key) = app.other_account("free").await;
+    let other = sync_hook_as(
+        &app,
+        &other_key,
+        json!([{"type": "transform", "config": {"set": {"greeting": "hi {{name}}"}}}]),
+        json!({"mode": "sync"}),
+    )
+    .await;
+
+    let (first, second, (third, others)) = tokio::join!(
+        app.send_event(&slow, json!({})),
+        app.send_event(&slow, json!({})),
+        async {
+            // Both answers above wait for their 3 s delay by now.
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            let third = app.send_event(&slow, json!({})).await;
+            let others = app.send_event(&other, json!({"name": "Ada"})).await;
+            (third, others)
+        }
+    );
+    // Waiting, it would have had the result (its delay ends well within the timeout).
+    assert_eq!(third.status, 202, "{}", third.text);
+    assert_eq!(others.status, 200, "{}", others.text);
+    assert_eq!(
+        others.body["result"]["greeting"], "hi Ada",
+        "{}",
+        others.text
+    );
+    for waited in [first, second] {
+        assert_eq!(waited.status, 200, "{}", waited.text);
+        assert_eq!(waited.body["result"]["done"], "yes", "{}", waited.text);
+    }
+    let id = third.body["execution_id"].as_str().unwrap();
+    assert_eq!(app.wait_finished(id).await["status"], "success");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
