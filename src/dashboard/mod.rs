@@ -33,11 +33,13 @@ use serde_json::Value;
 
 pub use guard::{DashError, SignedIn};
 
-/// What the dashboard keeps: sessions and sign-in attempts (the templates are compiled in).
+/// What the dashboard keeps: sessions, sign-in attempts and each account's overview chart
+/// (the templates are compiled in).
 #[derive(Default)]
 pub struct Dashboard {
     pub sessions: session::Sessions,
     pub sign_ins: session::SignInLimiter,
+    pub charts: overview::ChartCache,
 }
 
 /// Registers the `/dashboard` scope; forms may be as large as an API body.

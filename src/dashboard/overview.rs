@@ -1,6 +1,8 @@
 //! The overview: what an account's events did over the last hour and day, its plan limits
 //! with what remains, and its backlog of due work.
 
+use std::sync::Arc;
+
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
@@ -14,6 +16,63 @@ use crate::store::{DueRequest, ExecutionQuery};
 use crate::timefmt::{now_ms, rfc3339};
 
 const HOUR_MS: i64 = 3_600_000;
+/// How long an account's chart is shown as counted before it is counted again.
+const CHART_FOR_MS: i64 = 15_000;
+/// Accounts whose charts are kept; past it, the stale ones are dropped.
+const MAX_CACHED_CHARTS: usize = 10_000;
+
+/// Each account's last 24 hours of bars, as last counted. Counting costs up to 72 index range
+/// counts per workflow on the store's blocking pool, shared by every account: an account
+/// reloading its overview, or with many tabs of it open, counts at most once every
+/// [`CHART_FOR_MS`], and its views meanwhile wait for that one count instead of each starting
+/// their own.
+#[derive(Default)]
+pub struct ChartCache {
+    accounts: std::sync::Mutex<
+        crate::fasthash::FastMap<String, Arc<tokio::sync::Mutex<Option<Counted>>>>,
+    >,
+}
+
+/// Bars counted at `at` (unix ms), oldest hour first.
+#[derive(Clone)]
+struct Counted {
+    at: i64,
+    bars: Vec<Bar>,
+}
+
+impl ChartCache {
+    /// The account's one slot (created on first use); stale slots go when there are too many.
+    fn slot(&self, account_id: &str, now: i64) -> Arc<tokio::sync::Mutex<Option<Counted>>> {
+        let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
+        if accounts.len() >= MAX_CACHED_CHARTS && !accounts.contains_key(account_id) {
+            accounts.retain(|_, slot| match slot.try_lock() {
+                Ok(counted) => counted.as_ref().is_some_and(|c| now - c.at < CHART_FOR_MS),
+                Err(_) => true, // being counted right now
+            });
+        }
+        accounts.entry(account_id.to_string()).or_default().clone()
+    }
+}
+
+/// The account's bars, counted again only when the last count is older than [`CHART_FOR_MS`].
+async fn cached_hourly(
+    state: &AppState,
+    account_id: &str,
+    workflow_ids: &[String],
+    now: i64,
+) -> Result<Counted, DashError> {
+    let slot = state.dashboard.charts.slot(account_id, now);
+    let mut counted = slot.lock().await;
+    if let Some(c) = counted.as_ref().filter(|c| now - c.at < CHART_FOR_MS) {
+        return Ok(c.clone());
+    }
+    let fresh = Counted {
+        at: now,
+        bars: hourly(state, workflow_ids, now).await?,
+    };
+    *counted = Some(fresh.clone());
+    Ok(fresh)
+}
 /// Workflows counted in the charts; past this, the busiest are not told apart from the rest
 /// (the page says so). Each costs 72 index range counts per view.
 const MAX_CHARTED_WORKFLOWS: usize = 100;
@@ -80,10 +139,10 @@ pub async fn page(state: web::Data<AppState>, signed: SignedIn) -> Result<HttpRe
     let mut workflows = state.catalog.workflows_of(&account.id);
     workflows.sort_by_key(|w| std::cmp::Reverse(w.updated_at));
     let ids: Vec<String> = workflows.iter().map(|w| w.id.clone()).collect();
-    let bars = hourly(&state, &ids, now).await?;
+    let Counted { at, bars } = cached_hourly(&state, &account.id, &ids, now).await?;
     let labels: Vec<String> = (0..24)
         .map(|i| {
-            let from = now - 24 * HOUR_MS + i * HOUR_MS;
+            let from = at - 24 * HOUR_MS + i * HOUR_MS;
             rfc3339(from)[..16].replace('T', " ")
         })
         .collect();
@@ -149,4 +208,31 @@ pub async fn page(state: web::Data<AppState>, signed: SignedIn) -> Result<HttpRe
         "overview.html",
         &context,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_keeps_one_chart_slot_and_stale_slots_go_when_there_are_too_many() {
+        let cache = ChartCache::default();
+        let first = cache.slot("acct_a", 0);
+        assert!(
+            Arc::ptr_eq(&first, &cache.slot("acct_a", 0)),
+            "one slot per account"
+        );
+        *first.try_lock().unwrap() = Some(Counted {
+            at: 0,
+            bars: Vec::new(),
+        });
+        for i in 1..MAX_CACHED_CHARTS {
+            cache.slot(&format!("acct_{i}"), 0);
+        }
+        // Full: a new account's slot makes room by dropping the stale ones (all but acct_a,
+        // counted at 0, still fresh at 1 s).
+        let _ = cache.slot("acct_new", 1_000);
+        let kept = cache.accounts.lock().unwrap().len();
+        assert_eq!(kept, 2, "acct_a and acct_new");
+    }
 }
