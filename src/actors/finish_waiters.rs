@@ -55,11 +55,11 @@ impl FinishWaiters {
     /// it may.
     pub fn wait_for(&self, account_id: &str, execution_id: &str) -> Option<Waiting<'_>> {
         let mut r = self.registry.lock().unwrap_or_else(|e| e.into_inner());
-        let count = r.by_account.entry(account_id.to_string()).or_insert(0);
-        if *count >= self.per_account {
+        // Checked before any entry is made: a refused account leaves nothing behind.
+        if r.by_account.get(account_id).copied().unwrap_or(0) >= self.per_account {
             return None;
         }
-        *count += 1;
+        *r.by_account.entry(account_id.to_string()).or_insert(0) += 1;
         self.waiting.fetch_add(1, Ordering::AcqRel);
         let entry = r
             .by_execution
@@ -159,5 +159,8 @@ mod tests {
         drop(first);
         assert!(waiters.wait_for("acct_1", "exec_3").is_some());
         assert_eq!(waiters.len(), 1, "dropped registrations are gone");
+        let registry = waiters.registry.lock().unwrap();
+        assert_eq!(registry.by_account.len(), 1, "acct_2 left nothing behind");
+        assert_eq!(registry.by_execution.len(), 1, "exec_2 only");
     }
 }

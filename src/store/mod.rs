@@ -24,6 +24,7 @@ use crate::model::{
 pub use rocks::{RocksStore, StoreGuard};
 
 /// This machine's name, for lease owners.
+#[cfg(any(feature = "rocksdb", feature = "postgres"))]
 pub(crate) fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
