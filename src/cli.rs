@@ -206,9 +206,15 @@ fn serve(config: Option<PathBuf>, overrides: CliOverrides) -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let signals = crate::startup::Signals::install()
+        let mut signals = crate::startup::Signals::install()
             .map_err(|e| crate::startup::StartError::Other(format!("cannot catch signals: {e}")))?;
-        let mut app = Application::build_on(settings, inherited).await?;
+        let mut app = tokio::select! {
+            built = Application::build_on(settings, inherited) => built?,
+            () = signals.stop_requested() => {
+                tracing::info!("stopped before it was ready");
+                return Ok(());
+            }
+        };
         app.reload_from(config, overrides);
         if let Some(first) = app.first_start() {
             let url = app.public_url().to_string();

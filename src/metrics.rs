@@ -223,6 +223,7 @@ pub fn refresh_gauges(state: &AppState, stats: StoreStats) {
         .map_or(0.0, |at| (now - at) as f64 / 1000.0);
     gauge!("botcadence_engine_oldest_due_age_seconds").set(oldest_due);
     gauge!("botcadence_engine_ready_queue_depth").set(state.engine.held() as f64);
+    gauge!("botcadence_engine_sync_answers_waiting").set(state.engine.sync_waiting() as f64);
     let memory = stats.memory;
     gauge!("botcadence_store_size_bytes").set(stats.size_bytes as f64);
     for (kind, bytes) in [

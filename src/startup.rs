@@ -350,6 +350,15 @@ impl Signals {
             hup: signal(SignalKind::hangup())?,
         })
     }
+
+    /// Returns when SIGTERM or SIGINT arrives: a start that hangs (an unreachable database)
+    /// can still be stopped.
+    pub async fn stop_requested(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
 
 async fn wait_for_signal(

@@ -4,7 +4,7 @@
 //! waiters at once, so one account holding many connections cannot make everyone's work
 //! slower (each waiter also re-reads the store now and then).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -60,7 +60,11 @@ impl FinishWaiters {
             return None;
         }
         *r.by_account.entry(account_id.to_string()).or_insert(0) += 1;
-        self.waiting.fetch_add(1, Ordering::AcqRel);
+        self.waiting.fetch_add(1, Ordering::SeqCst);
+        // Pairs with the fence in `finished`: the waiter's store read that follows cannot be
+        // ordered before this count, so either it sees the finished record or the engine sees
+        // a waiter to wake (never neither).
+        fence(Ordering::SeqCst);
         let entry = r
             .by_execution
             .entry(execution_id.to_string())
@@ -77,7 +81,8 @@ impl FinishWaiters {
 
     /// `execution_id` finished on this daemon: wakes its waiters, if it has any.
     pub fn finished(&self, execution_id: &str) {
-        if self.waiting.load(Ordering::Acquire) == 0 {
+        fence(Ordering::SeqCst);
+        if self.waiting.load(Ordering::SeqCst) == 0 {
             return;
         }
         let r = self.registry.lock().unwrap_or_else(|e| e.into_inner());

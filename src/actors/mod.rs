@@ -176,6 +176,11 @@ impl Engine {
         self.shared.waiters.wait_for(account_id, execution_id)
     }
 
+    /// Synchronous answers waiting for their executions right now.
+    pub fn sync_waiting(&self) -> usize {
+        self.shared.waiters.len()
+    }
+
     /// Wakes whoever waits for `execution_id`, which this daemon just stored finished.
     fn finished(&self, execution_id: &str) {
         self.shared.waiters.finished(execution_id);

@@ -29,23 +29,33 @@ pub async fn wait_finished(
     id: &str,
     timeout: Duration,
 ) -> Option<Execution> {
-    let waiting = state.engine.wait_for_finish(account_id, id)?;
     let deadline = Instant::now() + timeout;
+    // A workflow run in place is stored finished: its answer needs no waiting place.
+    if let Some(done) = finished(state, id).await {
+        return Some(done);
+    }
+    let waiting = state.engine.wait_for_finish(account_id, id)?;
     loop {
         // Asked for before the read: a finish between the read and the wait is still heard.
         let woken = waiting.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        if let Ok(Some(e)) = state.store.execution(id.to_string()).await
-            && e.status.is_terminal()
-        {
-            return Some(e);
+        if let Some(done) = finished(state, id).await {
+            return Some(done);
         }
         let now = Instant::now();
         if now >= deadline {
             return None;
         }
         let _ = tokio::time::timeout(POLL.min(deadline - now), woken).await;
+    }
+}
+
+/// The execution, if it is stored finished.
+async fn finished(state: &AppState, id: &str) -> Option<Execution> {
+    match state.store.execution(id.to_string()).await {
+        Ok(Some(e)) if e.status.is_terminal() => Some(e),
+        _ => None,
     }
 }
 

@@ -41,14 +41,23 @@ struct Counted {
 }
 
 impl ChartCache {
-    /// The account's one slot (created on first use); stale slots go when there are too many.
+    /// The account's one slot (created on first use). When there are too many, the stale
+    /// ones go, then if need be every one no view holds; a slot a view holds (it may be
+    /// counting) always stays, so an account never has two.
     fn slot(&self, account_id: &str, now: i64) -> Arc<tokio::sync::Mutex<Option<Counted>>> {
         let mut accounts = self.accounts.lock().unwrap_or_else(|e| e.into_inner());
         if accounts.len() >= MAX_CACHED_CHARTS && !accounts.contains_key(account_id) {
-            accounts.retain(|_, slot| match slot.try_lock() {
-                Ok(counted) => counted.as_ref().is_some_and(|c| now - c.at < CHART_FOR_MS),
-                Err(_) => true, // being counted right now
+            let held =
+                |slot: &Arc<tokio::sync::Mutex<Option<Counted>>>| Arc::strong_count(slot) > 1;
+            accounts.retain(|_, slot| {
+                held(slot)
+                    || slot
+                        .try_lock()
+                        .is_ok_and(|c| c.as_ref().is_some_and(|c| now - c.at < CHART_FOR_MS))
             });
+            if accounts.len() >= MAX_CACHED_CHARTS {
+                accounts.retain(|_, slot| held(slot));
+            }
         }
         accounts.entry(account_id.to_string()).or_default().clone()
     }
@@ -234,5 +243,21 @@ mod tests {
         let _ = cache.slot("acct_new", 1_000);
         let kept = cache.accounts.lock().unwrap().len();
         assert_eq!(kept, 2, "acct_a and acct_new");
+
+        // Full of fresh slots: those no view holds go; a held one stays, even if stale.
+        let held = cache.slot("acct_held", 1_000);
+        for i in 0..MAX_CACHED_CHARTS {
+            *cache.slot(&format!("fresh_{i}"), 1_000).try_lock().unwrap() = Some(Counted {
+                at: 1_000,
+                bars: Vec::new(),
+            });
+        }
+        let _ = cache.slot("acct_last", 2_000);
+        let accounts = cache.accounts.lock().unwrap();
+        assert!(accounts.len() < MAX_CACHED_CHARTS, "{}", accounts.len());
+        assert!(
+            Arc::ptr_eq(&held, &accounts["acct_held"]),
+            "the held slot stayed"
+        );
     }
 }

@@ -110,10 +110,17 @@ async fn an_account_at_its_waiting_bound_is_answered_202_at_once_and_others_stil
     let slow = sync_hook(
         &app,
         json!([
-            {"type": "delay", "config": {"seconds": 3}},
+            {"type": "delay", "config": {"seconds": 10}},
             {"type": "transform", "config": {"set": {"done": "yes"}}}
         ]),
-        json!({"mode": "sync", "timeout_ms": 20000}),
+        json!({"mode": "sync", "timeout_ms": 25000}),
+    )
+    .await;
+    // The same account's workflow that finishes inside the request needs no waiting place.
+    let pure = sync_hook(
+        &app,
+        json!([{"type": "transform", "config": {"set": {"n": "{{n}}"}}}]),
+        json!({"mode": "sync"}),
     )
     .await;
     let (_, other_key) = app.other_account("free").await;
@@ -125,19 +132,35 @@ async fn an_account_at_its_waiting_bound_is_answered_202_at_once_and_others_stil
     )
     .await;
 
-    let (first, second, (third, others)) = tokio::join!(
+    let (first, second, (third, took, in_place, others)) = tokio::join!(
         app.send_event(&slow, json!({})),
         app.send_event(&slow, json!({})),
         async {
-            // Both answers above wait for their 3 s delay by now.
-            tokio::time::sleep(Duration::from_millis(1000)).await;
+            let mut waiting = 0.0;
+            for _ in 0..200 {
+                waiting = app.metric("botcadence_engine_sync_answers_waiting").await;
+                if waiting >= 2.0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            assert_eq!(waiting, 2.0, "both answers above wait for their delay");
+            let started = Instant::now();
             let third = app.send_event(&slow, json!({})).await;
+            let took = started.elapsed();
+            let in_place = app.send_event(&pure, json!({"n": 5})).await;
             let others = app.send_event(&other, json!({"name": "Ada"})).await;
-            (third, others)
+            (third, took, in_place, others)
         }
     );
     // Waiting, it would have had the result (its delay ends well within the timeout).
     assert_eq!(third.status, 202, "{}", third.text);
+    assert!(
+        took < Duration::from_secs(5),
+        "answered at once, not after waiting: {took:?}"
+    );
+    assert_eq!(in_place.status, 200, "{}", in_place.text);
+    assert_eq!(in_place.body["result"]["n"], "5", "{}", in_place.text);
     assert_eq!(others.status, 200, "{}", others.text);
     assert_eq!(
         others.body["result"]["greeting"], "hi Ada",
