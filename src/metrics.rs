@@ -123,6 +123,10 @@ fn describe() {
         "botcadence_engine_workflow_actors",
         "Workflow actors alive."
     );
+    describe_gauge!(
+        "botcadence_engine_sync_answers_waiting",
+        "Answers of synchronous hooks waiting for their executions to finish."
+    );
     describe_counter!(
         "botcadence_engine_actor_restarts_total",
         "Workflow actors restarted after they stopped."
