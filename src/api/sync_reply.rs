@@ -3,8 +3,8 @@
 //! `timeout_ms` it is the usual 202 with the execution id.
 //!
 //! The waiter is woken by the engine when its execution finishes on this daemon, and re-reads
-//! the execution from the store then, and at least every [`POLL`] (on a shared database it
-//! may run on another daemon). Waiting holds no HTTP worker and no admission place: only the
+//! the execution from the store then, and at least every [`POLL_SHARED`] on a shared
+//! database (it may run on another daemon), every [`POLL_ALONE`] otherwise. Waiting holds no HTTP worker and no admission place: only the
 //! open connection, for at most `timeout_ms` (≤ 30 s). An account has at most
 //! `[webhooks] max_sync_waiting_per_account` answers waiting; past it the answer is the 202 at
 //! once.
@@ -17,9 +17,12 @@ use tokio::time::Instant;
 use super::AppState;
 use crate::model::Execution;
 
-/// How often a waiter re-reads the store without being woken: for work another daemon runs,
-/// and so that no path that finishes an execution without waking its waiter can strand it.
-const POLL: Duration = Duration::from_millis(250);
+/// How often a waiter re-reads the store without being woken when daemons share a database:
+/// the execution may finish on another one, which cannot wake it.
+const POLL_SHARED: Duration = Duration::from_millis(250);
+/// The same with the embedded store, where every finish wakes its waiters: only a safety net,
+/// so that no path that finishes an execution without waking them can strand an answer.
+const POLL_ALONE: Duration = Duration::from_secs(1);
 
 /// The execution once finished, or None at the deadline (or when the account already has as
 /// many answers waiting as it may).
@@ -35,6 +38,11 @@ pub async fn wait_finished(
         return Some(done);
     }
     let waiting = state.engine.wait_for_finish(account_id, id)?;
+    let poll = if state.settings.storage.is_postgres() {
+        POLL_SHARED
+    } else {
+        POLL_ALONE
+    };
     loop {
         // Asked for before the read: a finish between the read and the wait is still heard.
         let woken = waiting.notified();
@@ -47,7 +55,7 @@ pub async fn wait_finished(
         if now >= deadline {
             return None;
         }
-        let _ = tokio::time::timeout(POLL.min(deadline - now), woken).await;
+        let _ = tokio::time::timeout(poll.min(deadline - now), woken).await;
     }
 }
 
