@@ -63,12 +63,12 @@ def main():
            "BOTCADENCE_HTTP_ACTIONS__ALLOW_CIDRS": '["127.0.0.1/32"]', **overrides}
     echo, echo_base, _ = lt.start([lt.ECHO])
     proc, base, _ = lt.start([lt.DAEMON, "serve", "--listen", "127.0.0.1:0", "--data-dir", tempfile.mkdtemp()], env)
+    forwarder, forwarder_base, _ = lt.start([lt.ECHO, "127.0.0.1:0", "--forward", echo_base + "/webhooks/receiver"])
     try:
         _, key, _, _ = lt.setup(base, admin)
         url = lt.effectful_hook(base, key, echo_base + "/webhooks/receiver")
         lt.wrk(url, 3)
         lt.wait_drained(base)
-        forwarder, forwarder_base, _ = lt.start([lt.ECHO, "127.0.0.1:0", "--forward", echo_base + "/webhooks/receiver"])
         forwarder_url = forwarder_base + "/webhooks/floor"
         lt.wrk(forwarder_url, 3)
         rounds = []
@@ -103,8 +103,7 @@ def main():
     finally:
         proc.kill()
         echo.kill()
-        if "forwarder" in locals():
-            forwarder.kill()
+        forwarder.kill()
 
 
 if __name__ == "__main__":

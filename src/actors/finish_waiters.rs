@@ -92,12 +92,8 @@ impl FinishWaiters {
     }
 
     /// Waiters registered now (all accounts).
-    pub fn len(&self) -> usize {
+    pub fn waiting(&self) -> usize {
         self.waiting.load(Ordering::Acquire)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -163,7 +159,7 @@ mod tests {
         );
         drop(first);
         assert!(waiters.wait_for("acct_1", "exec_3").is_some());
-        assert_eq!(waiters.len(), 1, "dropped registrations are gone");
+        assert_eq!(waiters.waiting(), 1, "dropped registrations are gone");
         let registry = waiters.registry.lock().unwrap();
         assert_eq!(registry.by_account.len(), 1, "acct_2 left nothing behind");
         assert_eq!(registry.by_execution.len(), 1, "exec_2 only");

@@ -178,7 +178,7 @@ impl Engine {
 
     /// Synchronous answers waiting for their executions right now.
     pub fn sync_waiting(&self) -> usize {
-        self.shared.waiters.len()
+        self.shared.waiters.waiting()
     }
 
     /// Wakes whoever waits for `execution_id`, which this daemon just stored finished.

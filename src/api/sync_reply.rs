@@ -33,11 +33,11 @@ pub async fn wait_finished(
     timeout: Duration,
 ) -> Option<Execution> {
     let deadline = Instant::now() + timeout;
-    // A workflow run in place is stored finished: its answer needs no waiting place.
-    if let Some(done) = finished(state, id).await {
-        return Some(done);
-    }
-    let waiting = state.engine.wait_for_finish(account_id, id)?;
+    let Some(waiting) = state.engine.wait_for_finish(account_id, id) else {
+        // No waiting place left: only an execution already stored finished (a workflow run
+        // in place, inside the request) is answered with its result.
+        return finished(state, id).await;
+    };
     let poll = if state.settings.storage.is_postgres() {
         POLL_SHARED
     } else {
