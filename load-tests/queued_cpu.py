@@ -4,7 +4,8 @@ to the echo server, `wrk -t2 -c32` for 3 rounds of 8 s after a warm-up; for each
 daemon's CPU time divided by the events it accepted (2xx), events completed per second, and
 the refusals (429 at `[engine] max_pending_per_account`); then user and system time apart and
 the context switches of all its threads, per accepted event, counted until the backlog drained
-(the kernel's share is invisible to instruction counts).
+(the kernel's share is invisible to instruction counts), and the CPU per accepted event of each
+kind of thread (HTTP workers, engine, store writer, RocksDB's background threads).
 
 Each round is followed by the same client against the queued path's floor, measured in the same
 run: `echo_server --forward`, which takes the event over HTTP (actix-web, like the daemon) and
@@ -56,6 +57,23 @@ def context_switches(pid):
     return total
 
 
+def cpu_seconds_by_thread(pid):
+    """CPU time so far of a process's threads, summed by thread name (HTTP workers, engine,
+    store writer, RocksDB's flush and compaction threads): where an event's CPU goes."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                stat = f.read()
+        except FileNotFoundError:
+            continue  # a thread that ended meanwhile
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def main():
     overrides = dict(arg.split("=", 1) for arg in sys.argv[1:])
     admin = "queued-cpu-admin-token-0123456789"
@@ -74,14 +92,20 @@ def main():
         rounds = []
         for _ in range(3):
             (u0, s0), cs0 = user_system_seconds(proc.pid), context_switches(proc.pid)
+            threads0 = cpu_seconds_by_thread(proc.pid)
             r = lt.closed_loop(proc, base, url, 8)
             (u1, s1), cs1 = user_system_seconds(proc.pid), context_switches(proc.pid)
+            threads1 = cpu_seconds_by_thread(proc.pid)
             accepted = max(1, r["requests"] - r["non_2xx"])
             rounds.append({"accepted_per_s": round(r["rps"]), "refused": r["non_2xx"],
                            "cpu_us_per_accepted_event": round(r["cpu_us_per_request"] * r["requests"] / accepted, 1),
                            "user_us_per_accepted_event": round((u1 - u0) / accepted * 1e6, 1),
                            "system_us_per_accepted_event": round((s1 - s0) / accepted * 1e6, 1),
                            "context_switches_per_accepted_event": round((cs1 - cs0) / accepted, 2),
+                           "cpu_us_per_accepted_event_by_thread": {
+                               name: round((seconds - threads0.get(name, 0.0)) / accepted * 1e6, 1)
+                               for name, seconds in sorted(threads1.items())
+                               if seconds - threads0.get(name, 0.0) > 0},
                            "completed_per_s": round(r["completed_per_s"])})
             lt.wait_drained(base)
             c0, fcs0 = lt.cpu_seconds(forwarder.pid), context_switches(forwarder.pid)

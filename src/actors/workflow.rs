@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use tokio::sync::{Semaphore, mpsc};
+use tokio::time::Instant;
 
 use super::{Engine, Job, StoreCheckpoint};
 use crate::model::{ExecutionStatus, Persisted};
@@ -60,13 +61,25 @@ async fn run(
     let concurrency = engine.shared.concurrency;
     let permits = Arc::new(Semaphore::new(concurrency));
     let mut definition = load(&workflow_id, &engine);
+    let idle_after = engine.shared.actor_idle;
+    // One timer for the actor's life, moved on only when it fires: a new timer per message
+    // would register and remove a timer-wheel entry (under the driver's lock) per execution.
+    let idle = tokio::time::sleep(idle_after);
+    tokio::pin!(idle);
+    let mut last_message = Instant::now();
     loop {
         let msg = tokio::select! {
             msg = rx.recv() => msg,
             // Nothing running and nothing received for a while: stop, so live actors are
             // bounded by the workflows in use, not by every workflow that ever ran.
-            () = tokio::time::sleep(engine.shared.actor_idle) => {
+            () = &mut idle => {
+                let quiet_until = last_message + idle_after;
+                if Instant::now() < quiet_until {
+                    idle.as_mut().reset(quiet_until);
+                    continue; // a message came since the timer was set
+                }
                 if permits.available_permits() < concurrency {
+                    idle.as_mut().reset(Instant::now() + idle_after);
                     continue; // executions still running
                 }
                 // Stop taking messages, run what was already sent, and tell the dispatcher.
@@ -80,6 +93,7 @@ async fn run(
             }
         };
         let Some(msg) = msg else { return };
+        last_message = Instant::now();
         handle(msg, &workflow_id, &mut definition, &permits, &engine);
     }
 }
