@@ -40,17 +40,20 @@ def measure(fd, label, sync, append, seconds=5):
 def main():
     directory = sys.argv[1] if len(sys.argv) > 1 else "."
     fd, path = tempfile.mkstemp(dir=directory, prefix="fsync-cost-")
-    grow_fd, grow_path = tempfile.mkstemp(dir=directory, prefix="fsync-cost-grow-")
     try:
         os.write(fd, b"\0" * SIZE)
         os.fsync(fd)
         measure(fd, "write only", sync=False, append=False)
         measure(fd, "write + fdatasync", sync=True, append=False)
-        measure(grow_fd, "append + fdatasync (growing)", sync=True, append=True)
     finally:
-        for f, p in ((fd, path), (grow_fd, grow_path)):
-            os.close(f)
-            os.unlink(p)
+        os.close(fd)
+        os.unlink(path)
+    fd, path = tempfile.mkstemp(dir=directory, prefix="fsync-cost-grow-")
+    try:
+        measure(fd, "append + fdatasync (growing)", sync=True, append=True)
+    finally:
+        os.close(fd)
+        os.unlink(path)
 
 
 if __name__ == "__main__":

@@ -58,19 +58,31 @@ def context_switches(pid):
 
 
 def cpu_seconds_by_thread(pid):
-    """CPU time so far of a process's threads, summed by thread name (HTTP workers, engine,
-    store writer, RocksDB's flush and compaction threads): where an event's CPU goes."""
+    """CPU time so far of each thread of a process, by thread id: (name, seconds). Summed by
+    name between two readings (HTTP workers, engine, store writer, RocksDB's flush and
+    compaction threads), it says where an event's CPU goes."""
     tick = os.sysconf("SC_CLK_TCK")
     out = {}
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
             with open(f"/proc/{pid}/task/{tid}/stat") as f:
                 stat = f.read()
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):
             continue  # a thread that ended meanwhile
         name = stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat.rsplit(")", 1)[1].split()
-        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        out[tid] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def cpu_seconds_by_thread_name(before, after):
+    """CPU time each thread name spent between two readings of `cpu_seconds_by_thread`, per
+    thread id: a thread that ended meanwhile (an idle blocking-pool thread) drops out of both
+    sides instead of having its whole life subtracted; one that started counts from 0."""
+    out = {}
+    for tid, (name, seconds) in after.items():
+        spent = seconds - before.get(tid, (name, 0.0))[1]
+        out[name] = out.get(name, 0.0) + spent
     return out
 
 
@@ -103,9 +115,9 @@ def main():
                            "system_us_per_accepted_event": round((s1 - s0) / accepted * 1e6, 1),
                            "context_switches_per_accepted_event": round((cs1 - cs0) / accepted, 2),
                            "cpu_us_per_accepted_event_by_thread": {
-                               name: round((seconds - threads0.get(name, 0.0)) / accepted * 1e6, 1)
-                               for name, seconds in sorted(threads1.items())
-                               if seconds - threads0.get(name, 0.0) > 0},
+                               name: round(seconds / accepted * 1e6, 1)
+                               for name, seconds in sorted(cpu_seconds_by_thread_name(threads0, threads1).items())
+                               if seconds > 0},
                            "completed_per_s": round(r["completed_per_s"])})
             lt.wait_drained(base)
             c0, fcs0 = lt.cpu_seconds(forwarder.pid), context_switches(forwarder.pid)

@@ -331,7 +331,14 @@ impl RocksStore {
         self.db
             .flush_wal(true)
             .map_err(|e| StoreError::Db(e.to_string()))?;
-        if let Err(e) = self.db.flush() {
+        // Every family: `DB::flush` alone flushes only the default one, which the store
+        // does not use.
+        let families: Vec<&rocksdb::ColumnFamily> =
+            Family::ALL.iter().map(|&family| self.cf(family)).collect();
+        if let Err(e) = self
+            .db
+            .flush_cfs_opt(&families, &rocksdb::FlushOptions::default())
+        {
             tracing::warn!(error = %e, "flushing memtables at shutdown failed; the WAL has the data");
         }
         self.db.cancel_all_background_work(true);
@@ -537,6 +544,29 @@ mod tests {
             .await
             .unwrap();
         RocksStore::close(&store).unwrap();
+        drop(store);
+        guard.join();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn closing_flushes_every_column_familys_memtable() {
+        use crate::store::Store;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, guard) = RocksStore::open(dir.path(), Durability::Wal, 8, 8).unwrap();
+        let exec = finished("wf_c", crate::timefmt::now_us(), ExecutionStatus::Queued);
+        store.accept_execution(&exec, None).await.unwrap();
+        let in_memtables = |family: Family| {
+            store
+                .db
+                .property_int_value_cf(store.cf(family), "rocksdb.num-entries-active-mem-table")
+                .unwrap()
+                .unwrap()
+        };
+        assert!(in_memtables(Family::Executions) > 0);
+        store.close().unwrap();
+        for family in [Family::Executions, Family::Due, Family::Counters] {
+            assert_eq!(in_memtables(family), 0, "{family:?} was not flushed");
+        }
         drop(store);
         guard.join();
     }
