@@ -550,7 +550,6 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn closing_flushes_every_column_familys_memtable() {
-        use crate::store::Store;
         let dir = tempfile::tempdir().unwrap();
         let (store, guard) = RocksStore::open(dir.path(), Durability::Wal, 8, 8).unwrap();
         let exec = finished("wf_c", crate::timefmt::now_us(), ExecutionStatus::Queued);
